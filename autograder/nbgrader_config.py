@@ -1,0 +1,34 @@
+"""nbgrader configuration shared by release and grading (one place for every nbgrader setting)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from traitlets.config import Config
+
+# Files that never travel from solutions/ to course/ or into grading: checkpoints, caches, data.
+IGNORED_FILES = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.pt", "*.pth", "*.npz", "data"]
+
+
+def put_tools_on_path() -> None:
+    """nbgrader runs ``alembic`` (and kernels) from PATH; make this interpreter's scripts findable."""
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+def course_config(root: Path, db_path: Path, *, source: str = "solutions", release: str = "course") -> Config:
+    """Config for an nbgrader course rooted at ``root`` with its gradebook at ``db_path``."""
+    put_tools_on_path()
+    c = Config()
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.course_id = "cnn-course"
+    c.CourseDirectory.source_directory = source
+    c.CourseDirectory.release_directory = release
+    c.CourseDirectory.db_url = f"sqlite:///{db_path}"
+    c.CourseDirectory.ignore = IGNORED_FILES
+    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+    c.Exchange.root = str(Path(root) / ".exchange")
+    return c
