@@ -19,21 +19,20 @@ class CellScore:
 class Course:
     """``workdir/{source,release,submitted,autograded,feedback}`` and ``workdir/gradebook.db``.
 
-    Creating it copies ``solutions/`` into ``source/`` and runs nbgrader ``generate_assignment`` once,
-    which records every notebook, test cell and point value in the gradebook.
+    Creating it copies ``sources`` (default: ``solutions/``) into ``source/`` and runs nbgrader
+    ``generate_assignment`` once, which records every notebook, test cell and point value in the gradebook.
     """
 
-    def __init__(self, workdir: Path, ids: list[str] | None = None, *, repo_root: Path = REPO_ROOT,
+    def __init__(self, workdir: Path, ids: list[str] | None = None, *, sources: Path = REPO_ROOT / SOLUTIONS,
                  timeout: int = 120, extra_config=None):
         from nbgrader.apps import NbGraderAPI
 
         self.workdir = Path(workdir).resolve()
-        self.ids = ids or assignments(repo_root)
+        self.ids = ids or assignments(Path(sources).parent)
         for assignment in self.ids:
             target = self.workdir / "source" / assignment
             if not target.exists():
-                shutil.copytree(repo_root / SOLUTIONS / assignment, target,
-                                ignore=shutil.ignore_patterns(*IGNORED_FILES))
+                shutil.copytree(Path(sources) / assignment, target, ignore=shutil.ignore_patterns(*IGNORED_FILES))
         self.config = course_config(self.workdir, self.db_path, source="source", release="release")
         self.config.Execute.timeout = timeout
         if extra_config is not None:

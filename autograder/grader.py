@@ -13,6 +13,7 @@ import shutil
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds,
@@ -20,10 +21,14 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 from traitlets.config import Config
 
 from .course import Course
+from .isolation import HIDE_ENV
+from .paths import REPO_ROOT, SOLUTIONS
 from .execute import KERNEL_NAME, GradingExecute, StripWarnings, error_output, install_kernelspec
-from .intake import Submission
 from .recheck import recheck
 from .restore import restore
+
+if TYPE_CHECKING:
+    from .intake import Submission
 
 
 @dataclass(frozen=True)
@@ -72,17 +77,22 @@ def record_config() -> Config:
 _lane: Course | None = None
 
 
-def _start_lane(master_dir: str, ids: list, limits: Limits) -> None:
-    global _lane
+_master_sources: Path | None = None
+_hidden: list = []
+
+
+def _start_lane(master_dir: str, ids: list, limits: Limits, hidden: list) -> None:
+    """A lane's course is generated from the *release*: hidden tests are nowhere in what its kernels
+    can reach (the notebook, the folder, the gradebook); the lane re-checks them outside the kernel."""
+    global _lane, _master_sources, _hidden
+    _hidden = list(hidden)
     lane_dir = Path(master_dir).parent / "lanes" / str(os.getpid())
     shutil.rmtree(lane_dir, ignore_errors=True)
-    for part in ("source", "release"):
-        shutil.copytree(Path(master_dir) / part, lane_dir / part)
-    shutil.copy(Path(master_dir) / "gradebook.db", lane_dir / "gradebook.db")
     install_kernelspec(lane_dir / "jupyter")
     os.environ["JUPYTER_PATH"] = str(lane_dir / "jupyter")
     os.environ["CNN_GRADER_KERNEL_MEMORY"] = str(limits.kernel_memory)
-    _lane = Course(lane_dir, ids, extra_config=lane_config(limits))
+    _lane = Course(lane_dir, ids, sources=Path(master_dir) / "release", extra_config=lane_config(limits))
+    _master_sources = Path(master_dir) / "source"
 
 
 def execute_in_lane(submission: Submission, executed_root: str) -> tuple[str | None, list, dict]:
@@ -97,12 +107,15 @@ def execute_in_lane(submission: Submission, executed_root: str) -> tuple[str | N
                                 nbformat.read(str(release_nb), as_version=4))
     nbformat.write(rebuilt, str(notebook))
     notes += restored
+    lanes = course.workdir.parent
+    os.environ[HIDE_ENV] = os.pathsep.join(_hidden + [str(p) for p in lanes.iterdir() if p != course.workdir])
     result = course.autograde(submission.student, submission.assignment)
     executed = course.workdir / "autograded" / submission.student / submission.assignment / release_nb.name
     if not result["success"] or not executed.exists():
         lines = (result.get("error") or result.get("log") or "").strip().splitlines()
+        _forget(course, submission.student)
         return None, notes + [f"nbgrader could not run the notebook: {lines[-1] if lines else 'unknown error'}"], {}
-    verdicts, recheck_notes = recheck(executed, folder)
+    verdicts, recheck_notes = recheck(executed, _master_sources / submission.assignment / release_nb.name, folder)
     notes += [f"re-check: {n}" for n in recheck_notes]
     nb = nbformat.read(str(executed), as_version=4)
     messages = {}
@@ -118,7 +131,14 @@ def execute_in_lane(submission: Submission, executed_root: str) -> tuple[str | N
     out = Path(executed_root) / submission.student / submission.assignment
     out.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(out / release_nb.name))
+    _forget(course, submission.student)
     return str(out / release_nb.name), notes, messages
+
+
+def _forget(course: Course, student: str) -> None:
+    """A lane keeps only the submission it is grading: the next student's code cannot read this one."""
+    for step in ("submitted", "autograded"):
+        shutil.rmtree(course.workdir / step / student, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- parent side
@@ -134,8 +154,12 @@ def record(master: Course, student: str, assignment: str, executed: Path) -> Non
 
 
 def grade_all(submissions: list[Submission], workdir: Path, *, workers: int = 2, limits: Limits = Limits(),
-              progress: bool = True) -> tuple[Course, list[Result]]:
-    """Grade every submission; returns the master course (gradebook, feedback) and one Result each."""
+              progress: bool = True, hidden: tuple = ()) -> tuple[Course, list[Result]]:
+    """Grade every submission; returns the master course (gradebook, feedback) and one Result each.
+
+    ``hidden``: further directories student code must not see (e.g. the intake folder); the master
+    course, the executed notebooks and the repository's solutions are always hidden.
+    """
     from tqdm.auto import tqdm
 
     ids = sorted({s.assignment for s in submissions if s.problem is None})
@@ -146,8 +170,10 @@ def grade_all(submissions: list[Submission], workdir: Path, *, workers: int = 2,
     executed_root = Path(workdir) / "executed"
     bar = tqdm(total=len(submissions), unit="submission", desc="grading", disable=not progress)
     bar.update(len(submissions) - len(todo))
+    hide = [str(master.workdir), str(executed_root), str(REPO_ROOT / SOLUTIONS)] + [str(h) for h in hidden]
+    executed_root.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(max_workers=max(1, workers), initializer=_start_lane,
-                             initargs=(str(master.workdir), ids, limits)) as pool:
+                             initargs=(str(master.workdir), ids, limits, hide)) as pool:
         futures = {pool.submit(execute_in_lane, s, str(executed_root)): s for s in todo}
         for future in as_completed(futures):
             s = futures[future]

@@ -1,4 +1,5 @@
-"""Start an IPython kernel for grading under resource limits (memory, file size, no core dumps).
+"""Start an IPython kernel for grading under resource limits (memory, file size, no core dumps),
+with the grader's own directories hidden (:mod:`autograder.isolation`).
 
 Used by the grading kernelspec written by :func:`autograder.execute.install_kernelspec`.
 """
@@ -18,7 +19,13 @@ def apply_limits() -> None:
 
 
 if __name__ == "__main__":
+    from autograder.isolation import hide_from_env
+
     apply_limits()
+    try:
+        hide_from_env()
+    except OSError:
+        pass  # no namespaces on this machine: the grader reported it once
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()

@@ -56,8 +56,12 @@ def _describe(error: BaseException) -> str:
 
 
 class Rechecker:
-    def __init__(self, notebook: Path, folder: Path, *, timeout: float = DEFAULT_TIMEOUT):
+    """Answers come from the submitted (executed) notebook, test cells from the instructor's source."""
+
+    def __init__(self, notebook: Path, source: Path, folder: Path, *, timeout: float = DEFAULT_TIMEOUT):
         self.nb = nbformat.read(str(notebook), as_version=4)
+        self.tests = [c for c in nbformat.read(str(source), as_version=4).cells
+                      if c.cell_type == "code" and _meta(c).get("grade") and not _meta(c).get("solution")]
         self.timeout = timeout
         self.scratch = Path(tempfile.mkdtemp(prefix="cnn-recheck-"))
         shutil.copytree(folder, self.scratch, dirs_exist_ok=True)
@@ -88,12 +92,7 @@ class Rechecker:
         return self._sandbox
 
     def run(self) -> dict[str, Verdict]:
-        verdicts = {}
-        for cell in self.nb.cells:
-            meta = _meta(cell)
-            if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
-                verdicts[meta["grade_id"]] = self.check_cell(meta["grade_id"], cell.source)
-        return verdicts
+        return {_meta(c)["grade_id"]: self.check_cell(_meta(c)["grade_id"], c.source) for c in self.tests}
 
     def check_cell(self, grade_id: str, source: str) -> Verdict:
         if ACCURACY_CALL.search(source) or REPORTED_CALL.search(source):
@@ -159,9 +158,11 @@ class Rechecker:
         return self._accuracy[task_key]
 
 
-def recheck(notebook: Path, folder: Path, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[dict[str, Verdict], list[str]]:
-    """Verdict per autograded test cell of ``notebook`` (run with the files of ``folder``), and notes."""
-    checker = Rechecker(notebook, folder, timeout=timeout)
+def recheck(notebook: Path, source: Path, folder: Path, *,
+            timeout: float = DEFAULT_TIMEOUT) -> tuple[dict[str, Verdict], list[str]]:
+    """Verdict per autograded test cell of ``source`` for the answers in ``notebook`` (run with the
+    files of ``folder``), and notes on answer cells that failed to load."""
+    checker = Rechecker(notebook, source, folder, timeout=timeout)
     try:
         return checker.run(), checker.notes
     finally:

@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 
 from . import wire
+from .isolation import hide_from_env
 
 DEFAULT_MEMORY = 6 << 30       # address space: torch needs ~3 GB of it just to import
 DEFAULT_TIMEOUT = 120.0        # seconds per request
@@ -50,6 +51,10 @@ class Sandbox:
             resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
             os.setsid()
+            try:
+                hide_from_env()
+            except OSError:
+                pass  # no namespaces here: the grader has already said so
 
         self.process = subprocess.Popen([sys.executable, "-m", "autograder.sandbox"], cwd=str(cwd),
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
