@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from .nbgrader_config import IGNORED_FILES, course_config
 from .paths import REPO_ROOT, SOLUTIONS, assignments
+
+
+# nbgrader 0.9.6 triggers SQLAlchemy "not in session" warnings on every autograde; they are harmless.
+warnings.filterwarnings("ignore", message=".*not in session.*")
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,8 @@ def write_feedback(master: Course, results, out_dir: Path) -> list[Path]:
     for r in results:
         page = Path(out_dir) / r.student / f"{r.assignment}.html"
         page.parent.mkdir(parents=True, exist_ok=True)
-        rows = [(gid, f"{score if score is not None else 'manual'}/{top:g}", message) for gid, score, top, message in r.cells]
+        rows = [(gid, f"{'manual' if score is None else format(score, 'g')}/{top:g}", message)
+                for gid, score, top, message in r.cells]
         if r.reason or not api.generate_feedback(r.assignment, r.student, force=True)["success"]:
             reason = r.reason or "feedback could not be generated"
             page.write_text(f"<html><body><h1>{html.escape(r.assignment)}: not graded</h1>"

@@ -15,6 +15,8 @@ def apply_limits() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)  # kernel start-up logs stay out of the TA's terminal; cell output is captured anyway
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread per kernel: lanes run side by side
 
 

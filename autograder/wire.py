@@ -34,7 +34,7 @@ class Opaque:
 
 def _array_bytes(array: np.ndarray) -> str:
     buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    np.save(buffer, np.array(array, order="C"), allow_pickle=False)  # keeps 0-d arrays 0-d
     return base64.b64encode(buffer.getvalue()).decode()
 
 

@@ -43,7 +43,7 @@ def graded(tmp_path_factory, monkeypatch_module):
     work = tmp_path_factory.mktemp("work")
     master, results = grade_all(subs, work, workers=2, progress=False,
                                 limits=Limits(cell_timeout=8, notebook_timeout=120, kernel_memory=4 << 30))
-    return {r.student: r for r in results}, work
+    return {r.student: r for r in results}, work, master
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +93,23 @@ def test_restored_cells_are_noted(graded):
     assert any("restored deleted cell" in n for n in results["deleted-tests"].notes)
     assert any("restored edited cell" in n for n in results["edited-tests"].notes)
     assert any("removed tags" in n for n in results["skip-tags"].notes)
+
+
+def test_feedback_and_grades_export(graded, tmp_path):
+    from autograder.export import assignment_max, write_feedback, write_grades
+
+    results, _, master = graded
+    pages = write_feedback(master, list(results.values()), tmp_path / "feedback")
+    assert len(pages) == len(results)
+    for page in pages:
+        text = page.read_text()
+        assert "Grader summary" in text
+        assert not any(marker in text for marker in attacks.HIDDEN_MARKERS), f"{page} leaks hidden tests"
+    honest = (tmp_path / "feedback" / "honest" / f"{ASSIGNMENT}.html").read_text()
+    assert "test_double" in honest and "2/2" in honest
+    cheat = (tmp_path / "feedback" / "always-equal" / f"{ASSIGNMENT}.html").read_text()
+    assert "expected a NumPy array, got AlwaysEqual" in cheat
+    rows = (write_grades(tmp_path / "grades.csv", list(results.values()), assignment_max(master))
+            .read_text().splitlines())
+    assert rows[0].startswith("student,assignment,score,max_score")
+    assert len(rows) == 1 + len(results)

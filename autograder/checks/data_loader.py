@@ -9,11 +9,13 @@ from __future__ import annotations
 import io
 import math
 import pickle
+import shutil
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 from PIL import Image
@@ -47,6 +49,16 @@ def call(fn: Callable, *args, what: str, hint: str = "", **kwargs) -> Any:
         raise
     except Exception as error:  # any crash of student code is a failed check with its message
         fail(f"{what} raised {type(error).__name__}: {error}{hint}")
+
+
+@contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A temporary folder, removed afterwards even if student code left files open (Windows)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def plain_float(value: Any, what: str) -> float:
@@ -83,9 +95,9 @@ def typed_array(value: Any, what: str, dtype, shape: tuple) -> np.ndarray:
 
 
 def row_index(rows: np.ndarray, original: np.ndarray, what: str) -> np.ndarray:
-    """For each row of ``rows``, its index in ``original`` (whose rows are all distinct)."""
-    lookup = {row.tobytes(): i for i, row in enumerate(np.asarray(original, dtype=np.float64))}
-    index = [lookup.get(row.tobytes(), -1) for row in np.asarray(rows, dtype=np.float64)]
+    """For each image in ``rows``, its index in ``original`` (whose images are all distinct)."""
+    lookup = {image.tobytes(): i for i, image in enumerate(np.asarray(original, dtype=np.float64))}
+    index = [lookup.get(image.tobytes(), -1) for image in np.asarray(rows, dtype=np.float64)]
     if -1 in index:
         fail(f"{what}: contains images that are not in the input; move whole images, do not change them.")
     return np.array(index, dtype=np.int64)
@@ -93,9 +105,9 @@ def row_index(rows: np.ndarray, original: np.ndarray, what: str) -> np.ndarray:
 
 def matching_rows(rows: np.ndarray, expected: np.ndarray, atol: float = 1e-6) -> bool:
     """True when ``rows`` holds exactly the rows of ``expected`` (within ``atol``), in any order."""
-    rows, expected = rows.reshape(len(rows), -1), expected.reshape(len(expected), -1)
-    if rows.shape != expected.shape:
+    if rows.shape != expected.shape or not len(rows):
         return False
+    rows, expected = rows.reshape(len(rows), -1), expected.reshape(len(expected), -1)
     distance = np.abs(rows[:, None, :] - expected[None, :, :]).max(axis=2)
     match = distance <= atol
     return bool(match.any(axis=1).all() and match.any(axis=0).all())
@@ -198,7 +210,7 @@ def _check_letter_folder(load_letter: Callable, folder: LetterFolder) -> None:
         hint = (f" Skip images whose size is not {size}×{size} (do not resize them)."
                 if images.shape[0] > n and wrong_size else "")
         fail(f"{what}: expected {n} images (the folder holds {n} readable {size}×{size} PNGs and "
-             f"{len(folder.broken)} broken files), got {images.shape[0]}.{hint}")
+             f"{len(folder.broken)} broken file(s)), got {images.shape[0]}.{hint}")
     pixels = folder.pixels.astype(np.float64)
     expected = (pixels - 127.5) / 255
     if not same(images, expected):
@@ -218,14 +230,14 @@ def _check_letter_folder(load_letter: Callable, folder: LetterFolder) -> None:
 def check_load_letter(load_letter: Callable, hidden: bool = False) -> None:
     """Class folders with good PNGs plus broken files: values, dtype, shape, order, skipped count."""
     rng = np.random.default_rng(case_seed(hidden))
-    with tempfile.TemporaryDirectory(prefix="check-load-letter-") as tmp:
-        folders = [make_letter_folder(Path(tmp) / f"class{i}", rng, int(rng.integers(4, 9)), [kind])
+    with scratch_dir("check-load-letter-") as tmp:
+        folders = [make_letter_folder(tmp / f"class{i}", rng, int(rng.integers(4, 9)), [kind])
                    for i, kind in enumerate(map(str, rng.permutation(list(BROKEN_KINDS))))]
         if hidden:
             size = int(rng.choice([16, 20, 24, 32]))
             mixed = [str(kind) for kind in rng.choice(list(BROKEN_KINDS), int(rng.integers(2, 6)))]
-            folders += [make_letter_folder(Path(tmp) / "class4", rng, int(rng.integers(3, 12)), mixed, size),
-                        make_letter_folder(Path(tmp) / "class5", rng, int(rng.integers(3, 12)))]
+            folders += [make_letter_folder(tmp / "class4", rng, int(rng.integers(3, 12)), mixed, size),
+                        make_letter_folder(tmp / "class5", rng, int(rng.integers(3, 12)))]
         for folder in folders:
             _check_letter_folder(load_letter, folder)
     passed(f"load_letter: {len(folders)} folders read, normalized to [-0.5, 0.5], broken files skipped and counted")
@@ -252,10 +264,10 @@ def check_class_counts(class_counts: Callable, hidden: bool = False) -> None:
     letters = list("ABCDEFGHIJ")
     classes = sorted(str(c) for c in rng.choice(letters, int(rng.integers(3, 7)), replace=False)) if hidden \
         else ["A", "B", "C"]
-    with tempfile.TemporaryDirectory(prefix="check-class-counts-") as tmp:
+    with scratch_dir("check-class-counts-") as tmp:
         expected = make_class_root(tmp, rng, classes)
-        files = {name: len(list((Path(tmp) / name).iterdir())) for name in classes}
-        result = call(class_counts, Path(tmp), what="class_counts(<root>)",
+        files = {name: len(list((tmp / name).iterdir())) for name in classes}
+        result = call(class_counts, tmp, what="class_counts(<root>)",
                       hint=". Only sub-folders are classes; skip plain files such as README.txt.")
     if type(result) is not dict:
         fail(f"class_counts: return a dict {{class name: count}}, got {type(result).__name__}.")
@@ -334,9 +346,9 @@ def check_merge_datasets(merge_datasets: Callable, hidden: bool = False) -> None
             fail(f"{what}: images are not the classes stacked in order (class 0 first, then class 1, …).{hint}")
         if not np.array_equal(labels, expected_labels):
             wrong = {
-                "labels start at 1; class i must get label i, starting at 0": expected_labels + 1,
+                "your labels start at 1; class i must get label i, starting at 0": expected_labels + 1,
                 "every label is 0; class i must get label i": np.zeros_like(expected_labels),
-                "used np.tile (0, 1, 2, 0, 1, 2, …) instead of np.repeat": np.tile(np.arange(len(sizes)), total)[:total],
+                "you used np.tile (0, 1, 2, 0, 1, 2, …) instead of np.repeat": np.tile(np.arange(len(sizes)), total)[:total],
             }
             diagnosis = next((f" Looks like {name}." for name, value in wrong.items()
                               if np.array_equal(labels, value)), "")
@@ -358,7 +370,7 @@ def _shuffled(shuffle_together: Callable, images: np.ndarray, labels: np.ndarray
     images_out, labels_out = pair(result, what, "(images, labels)")
     shuffled_images = typed_array(images_out, f"{what} images", images.dtype, images.shape)
     shuffled_labels = typed_array(labels_out, f"{what} labels", labels.dtype, labels.shape)
-    order = row_index(shuffled_images.reshape(len(images), -1), images.reshape(len(images), -1), what)
+    order = row_index(shuffled_images, images, what)
     if len(set(order.tolist())) != len(order):
         fail(f"{what}: some images appear twice and others are missing; use one permutation "
              "(rng.permutation(len(images))), not random choices.")
@@ -424,7 +436,7 @@ def check_split(split: Callable, hidden: bool = False) -> None:
             if part_images.shape[1:] != images.shape[1:] or part_labels.shape != part_images.shape[:1]:
                 fail(f"{what}[{name!r}]: images of shape (n, 28, 28) and labels of shape (n,) expected, got "
                      f"{part_images.shape} and {part_labels.shape}.")
-            order = row_index(part_images.reshape(len(part_images), -1), images.reshape(n, -1), f"{what}[{name!r}]")
+            order = row_index(part_images, images, f"{what}[{name!r}]")
             if not np.array_equal(part_labels, labels[order]):
                 fail(f"{what}[{name!r}]: labels do not line up with the images; slice both arrays the same way.")
             parts[name] = order
@@ -463,11 +475,11 @@ def random_arrays(rng: np.random.Generator, hidden: bool) -> dict:
 def check_save_arrays(save_arrays: Callable, hidden: bool = False) -> None:
     """A compressed .npz at exactly the given path, holding every array under its name and dtype."""
     arrays = random_arrays(np.random.default_rng(case_seed(hidden)), hidden)
-    with tempfile.TemporaryDirectory(prefix="check-save-arrays-") as tmp:
-        path = Path(tmp) / "letters.npz"
+    with scratch_dir("check-save-arrays-") as tmp:
+        path = tmp / "letters.npz"
         call(save_arrays, path, **{k: v.copy() for k, v in arrays.items()}, what="save_arrays(path, **arrays)")
         if not path.is_file():
-            others = sorted(p.name for p in Path(tmp).iterdir())
+            others = sorted(p.name for p in tmp.iterdir())
             fail(f"save_arrays: no file at {path.name} (found {others}); write exactly to the given path "
                  "with np.savez_compressed(path, **arrays).")
         head = path.read_bytes()[:6]
@@ -500,8 +512,8 @@ def check_load_arrays(load_arrays: Callable, hidden: bool = False) -> None:
     """A dict of plain arrays equal to what was saved; refuses pickled content (allow_pickle=False)."""
     arrays = random_arrays(np.random.default_rng(case_seed(hidden)), hidden)
     hint = "; read .npz files with np.load(path, allow_pickle=False)"
-    with tempfile.TemporaryDirectory(prefix="check-load-arrays-") as tmp:
-        path, objects, pickled = Path(tmp) / "letters.npz", Path(tmp) / "objects.npz", Path(tmp) / "pickled.npz"
+    with scratch_dir("check-load-arrays-") as tmp:
+        path, objects, pickled = tmp / "letters.npz", tmp / "objects.npz", tmp / "pickled.npz"
         np.savez_compressed(path, **arrays)
         np.savez_compressed(objects, images=arrays[next(iter(arrays))],
                             notes=np.array([{"note": "a Python object"}, None], dtype=object))
