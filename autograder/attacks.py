@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import nbformat
+import nbformat.v4
 from nbformat.v4 import new_code_cell
 
 
@@ -50,19 +51,34 @@ def _after_first_test(nb, source: str):
     return nb
 
 
+def _answers_return(blank, preamble: str, value: str):
+    """Every answer function replaced (in its own answer cell) by one returning ``value``."""
+    nb = copy.deepcopy(blank)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and _meta(cell).get("solution"):
+            names = _functions(new_notebook_of(cell))
+            overrides = "".join(f"\n\ndef {name}(*args, **kwargs):\n    return {value}\n" for name in names)
+            cell.source = f"{preamble}\n\n{cell.source}{overrides}" if names else cell.source
+    return nb
+
+
+def new_notebook_of(cell):
+    return nbformat.v4.new_notebook(cells=[cell])
+
+
+ALWAYS_EQUAL = ("class AlwaysEqual:\n    def __eq__(self, other):\n        return True\n\n"
+                "    def __ne__(self, other):\n        return False")
+AGREEABLE = ("import numpy as np\n\nclass Agreeable(np.ndarray):\n"
+             "    def __eq__(self, other):\n        return np.ones(np.shape(other), bool)\n\n"
+             "    def __ne__(self, other):\n        return np.zeros(np.shape(other), bool)")
+
+
 def always_equal(blank, solved):
-    body = "".join(f"def {name}(*args, **kwargs):\n    return AlwaysEqual()\n\n" for name in _functions(blank))
-    return _after_imports(blank, "class AlwaysEqual:\n    def __eq__(self, other):\n        return True\n\n"
-                                 "    def __ne__(self, other):\n        return False\n\n\n" + body)
+    return _answers_return(blank, ALWAYS_EQUAL, "AlwaysEqual()")
 
 
 def ndarray_subclass(blank, solved):
-    body = "".join(f"def {name}(*args, **kwargs):\n    return np.zeros(3).view(Agreeable)\n\n"
-                   for name in _functions(blank))
-    return _after_imports(blank, "import numpy as np\n\nclass Agreeable(np.ndarray):\n"
-                                 "    def __eq__(self, other):\n        return np.ones(np.shape(other), bool)\n\n"
-                                 "    def __ne__(self, other):\n        return np.zeros(np.shape(other), bool)\n\n\n"
-                                 + body)
+    return _answers_return(blank, AGREEABLE, "np.zeros(3).view(Agreeable)")
 
 
 def input_transformer(blank, solved):

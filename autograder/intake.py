@@ -182,7 +182,7 @@ def _list_disk(path: str, limit: int) -> dict[str, _Entry]:
     with os.scandir(path) as items:
         for item in items:
             if len(children) >= limit:
-                raise _Refused(f"'{_shown(os.fsencode(path))[0]}' holds more than {limit:,} entries; "
+                raise _Refused(f"'{_shown(os.fsencode(os.path.basename(path)))[0]}' holds more than {limit:,} entries; "
                                f"submit only the notebook and its checkpoints")
             shown, valid = _shown(os.fsencode(item.name))
             entry = _Entry(shown, item.is_dir(follow_symlinks=False), flaw="" if valid else _bad_name(shown))
@@ -255,10 +255,8 @@ def _declared_entries(fileobj: BinaryIO) -> int:
 
 
 def _read_zip(fileobj: BinaryIO, name: str, nested: int, limits: Limits) -> _Entry:
-    members = _declared_entries(fileobj)
-    if members > limits.max_files:
-        raise _Refused(f"{name} holds {members:,} entries, more than the limit of {limits.max_files:,}; "
-                       f"zip only the notebook and its checkpoints")
+    if _declared_entries(fileobj) > limits.max_files:
+        raise _Refused(f"{name} holds more than {limits.max_files:,} entries; zip only the notebook and its checkpoints")
     try:
         archive = zipfile.ZipFile(fileobj)
     except Exception as error:  # untrusted bytes: any failure to parse them is this zip's problem
@@ -469,7 +467,7 @@ def _accept(folder: _Entry, exp: Expected, limits: Limits, target: Path, notes: 
         raise _Refused(f"the notebook and checkpoints total {_mb(total)}, over the {_mb(limits.submission_bytes)} "
                        f"limit; submit smaller checkpoints")
     ignored = [c.name + ("/" if c.is_dir else "") for c in _visible(folder)
-               if c is not notebook and c.name not in extras and c.name not in exp.extra_files]
+               if c is not notebook and c.name not in exp.extra_files]
     if ignored:
         notes.append(f"not graded and not kept: {_listing(ignored)}")
     data = io.BytesIO()

@@ -1,6 +1,6 @@
 """Re-check a submission outside the notebook kernel, where IPython hooks and tags cannot interfere.
 
-Student definitions (the imports cell and the answer cells) are executed in a :class:`Sandbox`.
+Student code (the imports cell, the answer cells and cells the student added) runs in a :class:`Sandbox`.
 Each autograded test cell then runs in the grader's own process with the student's functions
 replaced by proxies that exchange plain data only; a cell that needs the student's objects
 (classes, models) runs inside a fresh sandbox instead; accuracy cells are measured with test
@@ -22,6 +22,7 @@ import numpy as np
 
 from . import measured
 from .checks.common import CheckFailed
+from .restore import ADDED
 from .sandbox import DEFAULT_TIMEOUT, Sandbox, SandboxError
 from .wire import NotPortable
 
@@ -66,7 +67,8 @@ class Rechecker:
         self.scratch = Path(tempfile.mkdtemp(prefix="cnn-recheck-"))
         shutil.copytree(folder, self.scratch, dirs_exist_ok=True)
         self.definitions = [c for c in self.nb.cells if c.cell_type == "code" and
-                            ("imports" in c.metadata.get("tags", []) or _meta(c).get("solution"))]
+                            ("imports" in c.metadata.get("tags", []) or _meta(c).get("solution")
+                             or c.metadata.get(ADDED))]
         self.functions: set = set()
         for cell in self.definitions:
             self.functions |= _defined(cell.source)[0]

@@ -2,8 +2,8 @@
 
 Every instructor cell (instructions, demos, tests) comes from the release, with the release's
 metadata; edited, retagged (``skip-execution``, ``raises-exception``…) or deleted cells are restored.
-Cells the student added keep their source, lose their metadata and outputs, and stay where they were
-relative to the instructor cells.
+Cells the student added keep their source, lose their metadata and outputs (but are marked
+``added_by_student``), and stay where they were relative to the instructor cells.
 """
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import copy
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
+
+
+ADDED = "added_by_student"  # cell metadata marking a cell the student added (graded code, like answers)
 
 
 def _grade_id(cell) -> str | None:
@@ -38,7 +41,7 @@ def restore(submitted: nbformat.NotebookNode, release: nbformat.NotebookNode) ->
         elif _grade_id(cell) is None or _grade_id(cell) not in release_ids:
             if cell.source.strip() and cell.source not in release_sources:
                 make = new_code_cell if cell.cell_type == "code" else new_markdown_cell
-                added.setdefault(position, []).append(make(cell.source))
+                added.setdefault(position, []).append(make(cell.source, metadata={ADDED: True}))
 
     rebuilt = []
     for index in range(-1, len(release.cells)):

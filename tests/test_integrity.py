@@ -57,7 +57,7 @@ def auto_score(result) -> float:
 
 
 def test_honest_and_blank_baselines(graded):
-    results, _ = graded
+    results = graded[0]
     assert auto_score(results["honest"]) == sum(AUTO_POINTS.values())
     assert auto_score(results["blank"]) == 0
 

@@ -31,7 +31,7 @@ def test_answers_kept_everything_else_from_release():
     nb, notes = restore(submitted, RELEASE)
     sources = [c.source for c in nb.cells]
     assert sources == ["Intro", "def f():\n    return 1", "helper = 3", "assert f() == 1", "print('demo')"]
-    assert nb.cells[2].metadata == {} and "tags" not in nb.cells[3].metadata
+    assert nb.cells[2].metadata == {"added_by_student": True} and "tags" not in nb.cells[3].metadata
     assert any("edited cell test_f" in n for n in notes) and any("removed tags" in n for n in notes)
 
 
