@@ -79,13 +79,14 @@ _lane: Course | None = None
 
 _master_sources: Path | None = None
 _hidden: list = []
+_limits = Limits()
 
 
 def _start_lane(master_dir: str, ids: list, limits: Limits, hidden: list) -> None:
     """A lane's course is generated from the *release*: hidden tests are nowhere in what its kernels
     can reach (the notebook, the folder, the gradebook); the lane re-checks them outside the kernel."""
-    global _lane, _master_sources, _hidden
-    _hidden = list(hidden)
+    global _lane, _master_sources, _hidden, _limits
+    _hidden, _limits = list(hidden), limits
     lane_dir = Path(master_dir).parent / "lanes" / str(os.getpid())
     shutil.rmtree(lane_dir, ignore_errors=True)
     install_kernelspec(lane_dir / "jupyter")
@@ -115,7 +116,8 @@ def execute_in_lane(submission: Submission, executed_root: str) -> tuple[str | N
         lines = (result.get("error") or result.get("log") or "").strip().splitlines()
         _forget(course, submission.student)
         return None, notes + [f"nbgrader could not run the notebook: {lines[-1] if lines else 'unknown error'}"], {}
-    verdicts, recheck_notes = recheck(executed, _master_sources / submission.assignment / release_nb.name, folder)
+    verdicts, recheck_notes = recheck(executed, _master_sources / submission.assignment / release_nb.name, folder,
+                                      timeout=_limits.cell_timeout)
     notes += [f"re-check: {n}" for n in recheck_notes]
     nb = nbformat.read(str(executed), as_version=4)
     messages = {}

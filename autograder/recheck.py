@@ -72,7 +72,8 @@ class Rechecker:
         self.functions: set = set()
         for cell in self.definitions:
             self.functions |= _defined(cell.source)[0]
-        self.notes: list[str] = []
+        self._notes: dict[str, str] = {}
+        self._fatal: set[int] = set()  # definition cells that kill or hang the sandbox: skipped on restart
         self._sandbox: Sandbox | None = None
         self._accuracy: dict = {}
 
@@ -82,15 +83,28 @@ class Rechecker:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     @property
+    def notes(self) -> list[str]:
+        return [f"{label}: {message}" for label, message in self._notes.items()]
+
+    @property
     def sandbox(self) -> Sandbox:
-        """The sandbox with the student's definitions loaded (restarted if student code killed it)."""
-        if self._sandbox is None or self._sandbox.process.poll() is not None:
+        """The sandbox with the student's code loaded; restarted if student code killed it, without
+        the cells that killed or hung it before."""
+        while self._sandbox is None or self._sandbox.process.poll() is not None:
             self._sandbox = Sandbox(self.scratch, timeout=self.timeout)
-            for cell in self.definitions:
+            for index, cell in enumerate(self.definitions):
+                label = _meta(cell).get("grade_id") or ("imports" if _meta(cell) == {} and "imports" in
+                                                        cell.metadata.get("tags", []) else f"added cell {index}")
+                if index in self._fatal:
+                    continue
                 try:
-                    self._sandbox.exec(cell.source, f"<{_meta(cell).get('grade_id', 'imports')}>")
-                except (Exception, SandboxError) as error:
-                    self.notes.append(f"{_meta(cell).get('grade_id', 'imports')}: {_describe(error)}")
+                    self._sandbox.exec(cell.source, f"<{label}>")
+                except SandboxError as error:
+                    self._fatal.add(index)
+                    self._notes[label] = f"{error}; skipped"
+                    break
+                except Exception as error:
+                    self._notes[label] = _describe(error)
         return self._sandbox
 
     def run(self) -> dict[str, Verdict]:
