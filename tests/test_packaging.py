@@ -35,3 +35,14 @@ def test_setup_pins_the_local_torch_while_pyproject_stays_loose():
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     assert not any("==" in spec for spec in project["dependencies"])
     assert "-c constraints.txt" in (REPO_ROOT / "dev").read_text()
+
+
+def test_every_exported_name_exists():
+    import importlib
+
+    import data_tools
+
+    for module, names in data_tools._EXPORTS.items():
+        loaded = importlib.import_module(f"data_tools.{module}")
+        missing = [n for n in names if not hasattr(loaded, n)]
+        assert not missing, f"data_tools.{module} lacks {missing}"

@@ -93,3 +93,15 @@ def test_release_rewrites_a_stale_setup_cell(tmp_path):
     assert nbformat.read(str(released / "00_toy.ipynb"), as_version=4).cells[0].source == SETUP_CELL
     assert not (released / "model.pt").exists()
     shutil.rmtree(tmp_path / "course")
+
+
+def test_only_unfinished_exercises_may_fail_in_a_release():
+    from tests.release_errors import bound_names, expected_release_error
+
+    assert expected_release_error("\x1b[31mNotImplementedError\x1b[39m: ", set())
+    unfinished = bound_names("images, labels = merge_datasets(parts)\nfor x in range(3):\n    total = x")
+    assert {"images", "labels", "x", "total"} <= unfinished
+    assert expected_release_error("NameError: name 'images' is not defined", unfinished)
+    assert not expected_release_error("NameError: name 'imagse' is not defined", unfinished)
+    assert not expected_release_error("ValueError: shapes do not match", unfinished)
+    assert not expected_release_error("CheckFailed: expected 3, got 4", unfinished)
