@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .paths import REPO_ROOT, SOLUTIONS
+
 
 def cmd_release(args) -> int:
     from .release import ReleaseError, release
@@ -18,16 +20,18 @@ def cmd_release(args) -> int:
     return 0
 
 
-def grade(source: Path, out: Path, workers: int, limits) -> list:
+def grade(source: Path, out: Path, workers: int, limits, *, repo_root: Path = REPO_ROOT, progress: bool = True) -> list:
     """Intake, grade in parallel, write grades.csv and feedback; print the table. Returns the results."""
     from .export import assignment_max, summary, write_feedback, write_grades
     from .grader import grade_all
     from .intake import collect, expected_files
 
+    out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    submissions = collect(source, expected_files(), out / "intake")
+    submissions = collect(source, expected_files(repo_root), out / "intake")
     print(f"grading {len(submissions)} submissions with {workers} worker lanes")
-    master, results = grade_all(submissions, out / "work", workers=workers, limits=limits)
+    master, results = grade_all(submissions, out / "work", workers=workers, limits=limits, progress=progress,
+                                hidden=(out / "intake",), sources=Path(repo_root) / SOLUTIONS)
     maxima = assignment_max(master)
     grades = write_grades(out / "grades.csv", results, maxima)
     pages = write_feedback(master, results, out / "feedback")
@@ -45,7 +49,13 @@ def _limits(args):
 
 
 def cmd_grade(args) -> int:
-    grade(Path(args.submissions), Path(args.out), args.workers, _limits(args))
+    from .intake import IntakeError
+
+    try:
+        grade(Path(args.submissions), Path(args.out), args.workers, _limits(args))
+    except IntakeError as error:
+        print(f"cnn-course grade: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

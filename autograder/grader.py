@@ -156,7 +156,8 @@ def record(master: Course, student: str, assignment: str, executed: Path) -> Non
 
 
 def grade_all(submissions: list[Submission], workdir: Path, *, workers: int = 2, limits: Limits = Limits(),
-              progress: bool = True, hidden: tuple = ()) -> tuple[Course, list[Result]]:
+              progress: bool = True, hidden: tuple = (), sources: Path = REPO_ROOT / SOLUTIONS
+              ) -> tuple[Course, list[Result]]:
     """Grade every submission; returns the master course (gradebook, feedback) and one Result each.
 
     ``hidden``: further directories student code must not see (e.g. the intake folder); the master
@@ -165,14 +166,14 @@ def grade_all(submissions: list[Submission], workdir: Path, *, workers: int = 2,
     from tqdm.auto import tqdm
 
     ids = sorted({s.assignment for s in submissions if s.problem is None})
-    master = Course(Path(workdir) / "course", ids, extra_config=record_config())
+    master = Course(Path(workdir) / "course", ids, sources=sources, extra_config=record_config())
     results = {(s.student, s.assignment): Result(s.student, s.assignment, reason=s.problem or "",
                                                   notes=list(s.notes)) for s in submissions}
     todo = [s for s in submissions if s.problem is None]
     executed_root = Path(workdir) / "executed"
     bar = tqdm(total=len(submissions), unit="submission", desc="grading", disable=not progress)
     bar.update(len(submissions) - len(todo))
-    hide = [str(master.workdir), str(executed_root), str(REPO_ROOT / SOLUTIONS)] + [str(h) for h in hidden]
+    hide = [str(master.workdir), str(executed_root), str(sources)] + [str(h) for h in hidden]
     executed_root.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(max_workers=max(1, workers), initializer=_start_lane,
                              initargs=(str(master.workdir), ids, limits, hide)) as pool:

@@ -9,7 +9,6 @@ import nbformat
 import pytest
 
 from autograder import attacks
-from autograder.course import Course
 from autograder.grader import Limits, grade_all
 from autograder.samples import blank, solution_filled
 from tests.toy_course import ASSIGNMENT, AUTO_POINTS, NOTEBOOK, make_toy_course
@@ -27,10 +26,8 @@ class Sub:  # the fields of autograder.intake.Submission that grading reads
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, monkeypatch_module):
+def graded(tmp_path_factory):
     root = make_toy_course(tmp_path_factory.mktemp("toy"))
-    monkeypatch_module.setattr(Course.__init__, "__kwdefaults__",
-                               {**Course.__init__.__kwdefaults__, "sources": root / "solutions"})
     empty, solved = blank(ASSIGNMENT, root), solution_filled(ASSIGNMENT, root)
     notebooks = {"honest": solved, "blank": empty}
     notebooks.update({a.name: attacks.build(a, empty, solved) for a in attacks.ATTACKS})
@@ -41,15 +38,9 @@ def graded(tmp_path_factory, monkeypatch_module):
         nbformat.write(nb, str(folder / NOTEBOOK))
         subs.append(Sub(student, ASSIGNMENT, folder))
     work = tmp_path_factory.mktemp("work")
-    master, results = grade_all(subs, work, workers=2, progress=False,
+    master, results = grade_all(subs, work, workers=2, progress=False, sources=root / "solutions",
                                 limits=Limits(cell_timeout=8, notebook_timeout=120, kernel_memory=4 << 30))
     return {r.student: r for r in results}, work, master
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
 
 
 def auto_score(result) -> float:
