@@ -64,11 +64,22 @@ def _meta(**fields):
                     metadata=_meta(grade=True, locked=True, points=1, grade_id="t"))], "contains solution code"),
     ([new_code_cell("x = 1", metadata=_meta(grade=True, points=1, grade_id="t")),
       new_code_cell("y = 1", metadata=_meta(grade=True, points=1, grade_id="t"))], "used 2 times"),
-    ([new_code_cell("x = 1", execution_count=3)], "has outputs"),
 ])
 def test_validation_names_each_problem(tmp_path, cells, problem):
     problems = validate_source(_toy(tmp_path / "toy.ipynb", cells))
     assert any(problem in p for p in problems), problems
+
+
+def test_sources_may_keep_outputs_but_the_release_is_clean(tmp_path):
+    source = tmp_path / "solutions" / "00_toy"
+    source.mkdir(parents=True)
+    cell = new_code_cell("print(99.2)", execution_count=3,
+                         outputs=[nbformat.v4.new_output("stream", name="stdout", text="99.2\n")])
+    _toy(source / "00_toy.ipynb", [cell])
+    assert validate_source(source / "00_toy.ipynb") == []
+    release(root=tmp_path)
+    released = nbformat.read(str(tmp_path / "course" / "00_toy" / "00_toy.ipynb"), as_version=4)
+    assert not released.cells[1].outputs and released.cells[1].execution_count is None
 
 
 def test_release_refuses_invalid_sources(tmp_path):

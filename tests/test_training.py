@@ -1,0 +1,210 @@
+"""fit / evaluate / predict / History, and device choice and seeding."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from data_tools.device import ENV_DEVICE, configure_cpu_threads, pick_device, set_seed
+from data_tools.imagedata import ImageData
+from data_tools.loader import BatchLoader, ImageDataset
+from data_tools.training import History, evaluate, fit, predict
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(saved)
+
+
+def quadrant_data(n: int, seed: int) -> ImageData:
+    """Noisy 8x8 images, 4 classes: the class is the bright quadrant (separable by a tiny CNN)."""
+    generator = torch.Generator().manual_seed(seed)
+    labels = torch.randint(4, (n,), generator=generator)
+    images = torch.randint(0, 60, (n, 1, 8, 8), generator=generator)
+    for label, (rows, cols) in enumerate([(slice(0, 4), slice(0, 4)), (slice(0, 4), slice(4, 8)),
+                                          (slice(4, 8), slice(0, 4)), (slice(4, 8), slice(4, 8))]):
+        images[labels == label, :, rows, cols] += 150
+    return ImageData(images.to(torch.uint8), labels, classes=("NW", "NE", "SW", "SE"), name="quadrants")
+
+
+def small_cnn() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4), nn.Flatten(),
+                         nn.Dropout(0.2), nn.Linear(16, 4))
+
+
+def test_fit_learns_separable_data_and_fills_history():
+    set_seed(0)
+    train, val = quadrant_data(256, 0), quadrant_data(128, 1)
+    model = small_cnn().eval()
+    modes = []
+    model[4].register_forward_pre_hook(lambda module, _: modes.append((torch.is_grad_enabled(), module.training)))
+    history = fit(model, BatchLoader(train, 32, device=CPU), epochs=4, lr=2e-2, device=CPU, progress=False,
+                  val_loader=BatchLoader(val, 64, shuffle=False, device=CPU))
+    assert set(modes) == {(True, True), (False, False)}  # dropout on while training, off for validation
+    assert evaluate(model, BatchLoader(val, 64, shuffle=False, device=CPU)).accuracy >= 0.95
+    assert isinstance(history, History) and model.training
+    for name in ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"):
+        assert len(getattr(history, name)) == 4, name
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert history.best_val_acc == max(history.val_acc) >= 0.95
+    assert history.total_seconds == pytest.approx(sum(history.seconds)) and history.total_seconds > 0
+    assert set(history.as_dict()) == {"train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"}
+    assert "4 epochs" in repr(history) and "\n" not in repr(history)
+
+
+def test_schedules_set_the_learning_rate_per_batch():
+    data = quadrant_data(64, 0)
+    rates = {}
+    for schedule in ("onecycle", "constant", "cosine"):
+        history = fit(small_cnn(), BatchLoader(data, 16, device=CPU), epochs=4, lr=0.01, schedule=schedule,
+                      device=CPU, progress=False)
+        rates[schedule] = history.lr
+    assert rates["constant"] == [0.01] * 4
+    cosine, onecycle = rates["cosine"], rates["onecycle"]  # each epoch's last learning rate
+    assert 0.008 < cosine[0] < 0.01 and all(a > b for a, b in zip(cosine, cosine[1:])) and cosine[-1] < 1e-3
+    assert 0.005 < max(onecycle) <= 0.01 and onecycle[-1] < 1e-6  # OneCycle anneals to max_lr / 1e4
+    with pytest.raises(ValueError, match="schedule"):
+        fit(small_cnn(), BatchLoader(data, 16, device=CPU), epochs=1, schedule="step", device=CPU, progress=False)
+
+
+def test_fit_uses_the_optimizer_it_is_given_or_named():
+    data = quadrant_data(64, 0)
+    model = small_cnn()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.5)
+    history = fit(model, BatchLoader(data, 16, device=CPU), epochs=1, optimizer=optimizer, schedule="constant",
+                  device=CPU, progress=False)
+    assert history.lr == [0.05] and "momentum_buffer" in optimizer.state[model[0].weight]
+    history = fit(small_cnn(), BatchLoader(data, 16, device=CPU), epochs=1, optimizer="sgd", lr=0.03,
+                  schedule="constant", device=CPU, progress=False)
+    assert history.lr == [0.03]
+    with pytest.raises(ValueError, match="optimizer"):
+        fit(small_cnn(), BatchLoader(data, 16, device=CPU), epochs=1, optimizer="lion", device=CPU, progress=False)
+
+
+def test_fit_progress_prints_one_summary_line_per_epoch(capsys):
+    data = quadrant_data(64, 0)
+    fit(small_cnn(), BatchLoader(data, 16, device=CPU), epochs=2, device=CPU,
+        val_loader=BatchLoader(data, 64, shuffle=False, device=CPU))
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
+    assert len(lines) == 2 and lines[1].startswith("epoch 2/2") and "val" in lines[1] and " s" in lines[1]
+
+
+def test_fit_with_bf16_autocast_on_cpu_runs():
+    history = fit(small_cnn(), BatchLoader(quadrant_data(64, 0), 32, device=CPU), epochs=1, device=CPU,
+                  progress=False, amp=True)
+    assert np.isfinite(history.train_loss[0])
+
+
+def test_evaluate_matches_hand_computation_over_items_not_batches():
+    torch.manual_seed(0)
+    data = quadrant_data(23, 2)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 4))
+    with torch.no_grad():  # a weak quadrant detector: right on some items, wrong on others
+        quadrants = torch.zeros(4, 2, 2)
+        quadrants.view(4, 4)[range(4), range(4)] = 0.3
+        model[1].weight.copy_(quadrants.repeat_interleave(4, 1).repeat_interleave(4, 2).flatten(1))
+        model[1].weight.add_(torch.randn(4, 64))
+    loader = BatchLoader(data, 10, shuffle=False, device=CPU)  # batches of 10, 10, 3
+    with torch.no_grad():
+        logits = model(data.normalized())
+    expected_loss = F.cross_entropy(logits, data.labels).item()
+    expected_acc = (logits.argmax(1) == data.labels).float().mean().item()
+    batch_means = [F.cross_entropy(model(x), y).item() for x, y in loader]
+    assert abs(np.mean(batch_means) - expected_loss) > 1e-4, "test data must tell item mean from batch mean"
+    result = evaluate(model, loader)
+    assert result.n == 23
+    assert result.loss == pytest.approx(expected_loss, rel=1e-5)
+    assert result.accuracy == pytest.approx(expected_acc)
+    assert 0.2 < expected_acc < 0.9, "the model must be right on some items and wrong on others"
+    loss, accuracy, n = evaluate(model, torch.utils.data.DataLoader(ImageDataset(data), batch_size=7))
+    assert (loss, accuracy, n) == pytest.approx(tuple(result), rel=1e-5)
+
+
+def test_evaluate_turns_dropout_off_and_restores_each_modules_mode():
+    torch.manual_seed(0)
+    data = quadrant_data(40, 3)
+    model = nn.Sequential(nn.Flatten(), nn.Dropout(0.9), nn.Linear(64, 4), nn.BatchNorm1d(4))
+    loader = BatchLoader(data, 8, shuffle=False, device=CPU)
+    model.train()
+    model[3].eval()  # a frozen batch-norm layer must stay frozen after evaluate
+    first, second = evaluate(model, loader), evaluate(model, loader)
+    assert first == second
+    assert model.training and model[1].training and not model[3].training
+    model.eval()
+    with torch.no_grad():
+        expected = F.cross_entropy(model(data.normalized()), data.labels).item()
+    assert first.loss == pytest.approx(expected, rel=1e-5)
+    evaluate(model, loader)
+    assert not model.training
+
+
+def test_evaluate_rejects_an_empty_loader():
+    loader = BatchLoader(quadrant_data(5, 0), 10, device=CPU, drop_last=True)
+    with pytest.raises(ValueError, match="no batches"):
+        evaluate(small_cnn(), loader)
+
+
+def test_predict_labels_and_probabilities_from_tensor_or_loader():
+    torch.manual_seed(0)
+    data = quadrant_data(30, 4)
+    model = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(64, 4))
+    with torch.no_grad():
+        expected = model.eval()(data.normalized()).argmax(1)
+    model.train()
+    labels = predict(model, data.normalized(), batch_size=7)
+    assert labels.dtype == torch.int64 and torch.equal(labels, expected) and model.training
+    from_loader, probs = predict(model, BatchLoader(data, 8, shuffle=False, device=CPU), return_probs=True)
+    assert torch.equal(from_loader, expected)
+    assert probs.shape == (30, 4) and torch.allclose(probs.sum(1), torch.ones(30))
+    assert torch.equal(probs.argmax(1), expected)
+    with pytest.raises(ValueError, match="shuffle=False"):
+        predict(model, BatchLoader(data, 8, device=CPU))
+    with pytest.raises(TypeError, match="normalized"):
+        predict(model, data.images)
+
+
+def test_pick_device_honours_environment_then_preference(monkeypatch):
+    monkeypatch.delenv(ENV_DEVICE, raising=False)
+    assert pick_device("cpu") == CPU
+    expected = "cuda" if torch.cuda.is_available() else None
+    if expected:
+        assert pick_device().type == expected
+    else:
+        assert pick_device().type in ("cpu", "mps")
+    monkeypatch.setenv(ENV_DEVICE, "cpu")
+    assert pick_device("cuda") == CPU
+    monkeypatch.setenv(ENV_DEVICE, "gpu-please")
+    with pytest.raises(ValueError, match="Unknown device"):
+        pick_device()
+    if not torch.cuda.is_available():
+        monkeypatch.setenv(ENV_DEVICE, "cuda")
+        with pytest.raises(RuntimeError, match="not available"):
+            pick_device()
+
+
+def test_set_seed_makes_every_generator_repeat():
+    def draw():
+        return random.random(), float(np.random.rand()), torch.rand(3).tolist()
+    set_seed(7)
+    first = draw()
+    set_seed(7)
+    assert draw() == first
+    set_seed(8)
+    assert draw() != first
+
+
+def test_configure_cpu_threads_sets_and_returns_a_sane_count():
+    import os
+    threads = configure_cpu_threads()
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert 1 <= threads <= available
+    assert torch.get_num_threads() == threads
