@@ -6,7 +6,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .nbgrader_config import IGNORED_FILES, course_config
+from .nbgrader_config import IGNORED_FILES, course_config, write_config_file
 from .paths import REPO_ROOT, SOLUTIONS, assignments
 
 
@@ -39,6 +39,8 @@ class Course:
             if not target.exists():
                 shutil.copytree(Path(sources) / assignment, target, ignore=shutil.ignore_patterns(*IGNORED_FILES))
         self.config = course_config(self.workdir, self.db_path, source="source", release="release")
+        write_config_file(self.workdir, self.config)  # so `nbgrader formgrader` opens this course as it is
+        (self.workdir / ".exchange").mkdir(exist_ok=True)
         self.config.Execute.timeout = timeout
         if extra_config is not None:
             self.config.merge(extra_config)

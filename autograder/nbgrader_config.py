@@ -32,3 +32,12 @@ def course_config(root: Path, db_path: Path, *, source: str = "solutions", relea
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     c.Exchange.root = str(Path(root) / ".exchange")
     return c
+
+
+def write_config_file(root: Path, config: Config) -> Path:
+    """``root/nbgrader_config.py`` holding ``config``, so nbgrader's own tools (formgrader) open this course."""
+    lines = ["c = get_config()  # noqa: F821  (written by cnn-course)"]
+    lines += [f"c.{section}.{key} = {value!r}" for section, values in config.items() for key, value in values.items()]
+    path = Path(root) / "nbgrader_config.py"
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from data_tools import config
 from data_tools.fetch import find_local, locate
+from data_tools.hints import install_hints
 from data_tools.registry import REGISTRY
 
 FALLBACKS = {"mnist": "the embedded sample of 2,000 + 1,000 real images",
@@ -61,6 +62,7 @@ def check_environment(notebook: str | None = None, datasets: tuple[str, ...] = (
     unknown = [name for name in datasets if name not in REGISTRY]
     if unknown:
         raise ValueError(f"Unknown data set(s) {', '.join(unknown)}: use names from {', '.join(REGISTRY)}.")
+    install_hints()  # in a notebook, a NameError from a skipped cell now says how to fix it
     problems = []
     try:
         import torch
