@@ -65,8 +65,9 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def build_model(task: Task, namespace: dict, checkpoint: Path):
-    """The student's model class, instantiated and loaded from the checkpoint (weights only)."""
+def build_model(task: Task, namespace: dict, checkpoint: Path | None = None):
+    """The student's model class, instantiated (an unfinished class raises NotImplementedError, which
+    passes through) and, when ``checkpoint`` is given, loaded from it (weights only)."""
     from data_tools.checkpoints import CheckpointError, load_checkpoint
 
     cls = namespace.get(task.model_class)
@@ -74,8 +75,12 @@ def build_model(task: Task, namespace: dict, checkpoint: Path):
         fail(f"{task.key}: no class {task.model_class} is defined; run the cell that defines it.")
     try:
         model = cls()
+    except NotImplementedError:
+        raise
     except Exception as error:  # the student's constructor
         fail(f"{task.key}: {task.model_class}() failed: {type(error).__name__}: {error}")
+    if checkpoint is None:
+        return model
     try:
         return load_checkpoint(model, checkpoint, max_bytes=MAX_CHECKPOINT_BYTES)
     except CheckpointError as error:
@@ -100,6 +105,7 @@ def measure(task_key: str, namespace: dict, directory: Path | None = None) -> tu
 
     task = TASKS[task_key]
     checkpoint = Path(directory or os.getcwd()) / task.checkpoint
+    build_model(task, namespace)  # an unfinished model class says so before anything else
     if not checkpoint.is_file():
         fail(f"{task.key}: the checkpoint {task.checkpoint} is missing next to the notebook; "
              f"run the training cell (it saves the file) and submit the file with the notebook.")
@@ -163,8 +169,8 @@ def reported_value(task: Task, namespace: dict) -> float:
 def check_reported(task_key: str, namespace: dict) -> float:
     """Pass when the reported accuracy variable is within REPORT_TOLERANCE of the measured one."""
     task = TASKS[task_key]
-    reported = reported_value(task, namespace)
     accuracy, _ = measure(task_key, namespace)
+    reported = reported_value(task, namespace)
     if 0 <= reported <= 1 and accuracy > 1:
         fail(f"{task.key}: {task.reported_var} = {reported} looks like a fraction; report percent "
              f"(measured {accuracy:.2f} %).")

@@ -183,8 +183,15 @@ def _canonical(layers: list[Layer]) -> list[Layer]:
 
 
 def shape_table(model: nn.Module, input_shape: tuple = (1, 1, 28, 28)) -> str:
-    """A layer-by-layer table (layer, output shape, parameters) of one forward pass on zeros of ``input_shape``."""
-    _, layers, error = trace(model, torch.zeros(input_shape))
+    """A layer-by-layer table (layer, output shape, parameters) of one forward pass in eval mode on random
+    inputs of ``input_shape``; the model's modes are restored afterwards."""
+    modes = [(module, module.training) for module in model.modules()]
+    x = torch.randn(input_shape, generator=torch.Generator().manual_seed(0))
+    try:
+        _, layers, error = trace(model.eval(), x)
+    finally:
+        for module, training in modes:
+            module.training = training
     rows = [f"{'layer':<12}{'output shape':<22}{'parameters':>12}", f"{'input':<12}{str(tuple(input_shape)):<22}"]
     for layer in layers:
         count = parameter_count(layer.module) if layer.module is not None else 0

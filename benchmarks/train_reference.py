@@ -1,0 +1,138 @@
+"""Reference training of notebook 03: time to accuracy of FastCNN, FashionCNN and the lecture's network.
+
+The networks and their training settings are taken from the solution notebook itself (its imports cell and
+solution cells are executed), and trained with ``data_tools.training.fit`` as the notebook does (channels-last
+memory format, which is faster on CPUs). Times are
+wall-clock seconds: loading the data set (cold, from the cache or a mirror) + training + measuring the test
+accuracy. The lecture's network uses the same ``fit`` (one-cycle AdamW, label smoothing) and is trained for
+1, 2, ... epochs (a fresh one-cycle run each time) until it reaches FastCNN's target accuracy.
+
+    python -m benchmarks.train_reference [fast_cnn fashion_cnn lecture_cnn] [--threads N] [--tiny]
+
+``--tiny`` uses fast mode's subsets and one epoch, to keep the script working in CI (numbers meaningless).
+Results: a table on stdout and benchmarks/results/train_reference.json (with the load average, since
+other processes on the machine change the times).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import torch
+
+from benchmarks.report import Report
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "03_mnist_cnn" / "03_mnist_cnn.ipynb"
+LECTURE_LR = 1e-3         # AdamW's usual rate: the lecture's network has no batch norm
+LECTURE_MAX_EPOCHS = 4
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str
+    model_class: str
+    dataset: str
+    settings: str         # prefix of the notebook's settings constants, e.g. "MNIST" for MNIST_EPOCHS
+    target: float         # test accuracy (percent) the notebook asks for
+
+
+RUNS = {
+    "fast_cnn": Run("fast_cnn", "FastCNN", "mnist", "MNIST", 99.0),
+    "fashion_cnn": Run("fashion_cnn", "FashionCNN", "fashion_mnist", "FASHION", 92.0),
+    "lecture_cnn": Run("lecture_cnn", "LectureCNN", "mnist", "MNIST", 99.0),
+}
+
+
+def notebook_namespace(path: Path = NOTEBOOK) -> dict:
+    """The notebook's imports cell, solution cells (definitions only) and training-settings cells, executed
+    in a fresh namespace."""
+    namespace: dict = {"__name__": "train_reference"}
+    for cell in nbformat.read(str(path), as_version=4).cells:
+        meta, tags = cell.metadata.get("nbgrader", {}), cell.metadata.get("tags", [])
+        if cell.cell_type == "code" and ("imports" in tags or "settings" in tags or meta.get("solution")):
+            exec(compile(cell.source, f"<{path.name}:{meta.get('grade_id')}>", "exec"), namespace)
+    return namespace
+
+
+def load(dataset: str, tiny: bool) -> tuple:
+    """(train, test, seconds) loading both splits cold (the in-memory cache is cleared first)."""
+    from data_tools import datasets
+
+    datasets._real_arrays.cache_clear()
+    start = time.perf_counter()
+    train, test = (datasets.load_dataset(dataset, split, fast=tiny) for split in ("train", "test"))
+    return train, test, time.perf_counter() - start
+
+
+def train_and_test(namespace: dict, run: Run, train, test, *, epochs: int, lr: float, device) -> tuple[float, float, float]:
+    """(test accuracy in percent, training seconds, test seconds) of one fresh model trained as in the notebook."""
+    from data_tools.device import set_seed
+    from data_tools.loader import BatchLoader
+    from data_tools.training import fit, predict
+
+    settings = {key: namespace[f"{run.settings}_{key}"] for key in ("BATCH_SIZE", "LABEL_SMOOTHING")}
+    set_seed(0)
+    model = namespace[run.model_class]().to(device, memory_format=torch.channels_last)
+    start = time.perf_counter()
+    loader = BatchLoader(train, settings["BATCH_SIZE"], shuffle=True, device=device, seed=0, channels_last=True)
+    fit(model, loader, epochs=epochs, lr=lr, label_smoothing=settings["LABEL_SMOOTHING"], device=device,
+        progress=False)
+    trained = time.perf_counter()
+    predictions = predict(model, test.normalized())
+    accuracy = 100 * (predictions == test.labels).float().mean().item()
+    return accuracy, trained - start, time.perf_counter() - trained
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="*", help=f"some of {', '.join(RUNS)} (default: all three)")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: configure_cpu_threads())")
+    parser.add_argument("--device", help="cpu, cuda or mps (default: pick_device())")
+    parser.add_argument("--tiny", action="store_true", help="fast-mode subsets and one epoch (CI)")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.runs) - set(RUNS))
+    if unknown:
+        parser.error(f"unknown run(s) {', '.join(unknown)}: choose from {', '.join(RUNS)}")
+
+    from data_tools.device import configure_cpu_threads, pick_device
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    threads = args.threads or configure_cpu_threads()
+    device = pick_device(args.device)
+    namespace = notebook_namespace()
+    report = Report("train_reference", tiny=args.tiny)
+    print(f"device {device}, {threads} CPU threads, load average {os.getloadavg()[0]:.1f} at the start", flush=True)
+    for name in args.runs or list(RUNS):
+        run = RUNS[name]
+        train, test, load_seconds = load(run.dataset, args.tiny)
+        if name == "lecture_cnn":
+            tries = [(epochs, LECTURE_LR) for epochs in range(1, 2 if args.tiny else LECTURE_MAX_EPOCHS + 1)]
+        else:
+            tries = [(1 if args.tiny else namespace[f"{run.settings}_EPOCHS"], namespace[f"{run.settings}_LR"])]
+        for epochs, lr in tries:
+            load_before = os.getloadavg()[0]
+            accuracy, train_seconds, test_seconds = train_and_test(namespace, run, train, test, epochs=epochs, lr=lr,
+                                                                   device=device)
+            total = load_seconds + train_seconds + test_seconds
+            print(f"{name}: {epochs} epoch(s), test accuracy {accuracy:.2f} % (target {run.target} %), "
+                  f"{total:.1f} s = load {load_seconds:.1f} + train {train_seconds:.1f} + test {test_seconds:.1f}",
+                  flush=True)
+            if accuracy >= run.target or (epochs, lr) == tries[-1]:
+                report.add(f"{run.dataset}-{run.target:g}%", name, total, baseline=name == "lecture_cnn",
+                           epochs=epochs, lr=lr, accuracy=round(accuracy, 2), reached=accuracy >= run.target,
+                           load_s=round(load_seconds, 1), train_s=round(train_seconds, 1),
+                           test_s=round(test_seconds, 1), device=str(device), threads=threads,
+                           loadavg=round((load_before + os.getloadavg()[0]) / 2, 1))
+                break
+    return report.finish()
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)
