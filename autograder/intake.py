@@ -84,7 +84,8 @@ def expected_files(repo_root: Path = REPO_ROOT) -> dict[str, Expected]:
             if names:
                 notebooks[folder.name] = names[0]
     return {a: Expected(a, nb, tuple(name for task in TASKS.values() if task.assignment == a
-                                     for name in (task.checkpoint, Path(task.checkpoint).with_suffix(".json").name)))
+                                     for name in (task.checkpoint, Path(task.checkpoint).with_suffix(".json").name,
+                                                  *task.extra_files)))
             for a, nb in sorted(notebooks.items())}
 
 

@@ -27,6 +27,7 @@ class Task:
     reported_var: str
     thresholds: tuple  # percent, on the full real test set
     reduced_thresholds: tuple  # percent, in fast mode or on stand-in data (one per threshold)
+    extra_files: tuple = ()  # other files the notebook writes at training time and reloads when graded
 
 
 TASKS = {
@@ -35,7 +36,7 @@ TASKS = {
     "fashion": Task("fashion", "03_mnist_cnn", "fashion_mnist", "FashionCNN", "fashion_cnn.pt",
                     "FASHION_TEST_ACCURACY", (90.0, 92.0), (70.0, 75.0)),
     "cifar10": Task("cifar10", "04_cifar10", "cifar10", "CifarNet", "cifar10_cnn.pt", "CIFAR10_TEST_ACCURACY",
-                    (70.0, 74.0, 79.0, 84.0, 88.0), (30.0, 35.0, 40.0, 45.0, 50.0)),
+                    (70.0, 74.0, 79.0, 84.0, 88.0), (30.0, 35.0, 40.0, 45.0, 50.0), ("lr_experiment.json",)),
 }
 
 
