@@ -118,7 +118,8 @@ def test_solution_cells_hold_only_definitions():
 
 
 def test_learning_rate_experiment_tries_at_least_three_rates():
-    (settings,) = [c for c in read(NOTEBOOK).cells if c.metadata.get("nbgrader", {}).get("grade_id") == "settings"]
+    (settings,) = [c for c in read(NOTEBOOK).cells if c.cell_type == "code" and c.source.lstrip().startswith("#")
+                   and "LEARNING_RATES =" in c.source]
     namespace: dict = {}
     exec(settings.source, namespace)
     rates = namespace["LEARNING_RATES"]

@@ -216,7 +216,7 @@ def test_notebook_opens_with_setup_imports_and_environment_check():
     cells = read(NOTEBOOK).cells
     assert "colab-setup" in cells[0].metadata["tags"]
     assert "imports" in cells[1].metadata["tags"]
-    assert cells[2].source == 'data_tools.envcheck.check_environment("02_conv_arithmetic", datasets=())'
+    assert cells[2].source == 'data_tools.envcheck.check_environment("02_conv_arithmetic", datasets=());'
 
 
 def test_solution_cells_hold_only_definitions():

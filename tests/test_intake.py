@@ -18,7 +18,7 @@ from autograder.paths import REPO_ROOT
 MNIST, CIFAR = "03_mnist_cnn", "04_cifar10"
 EXPECTED = {
     MNIST: Expected(MNIST, f"{MNIST}.ipynb", ("mnist_cnn.pt", "mnist_cnn.json", "fashion_cnn.pt", "fashion_cnn.json")),
-    CIFAR: Expected(CIFAR, f"{CIFAR}.ipynb", ("cifar10_cnn.pt", "cifar10_cnn.json")),
+    CIFAR: Expected(CIFAR, f"{CIFAR}.ipynb", ("cifar10_cnn.pt", "cifar10_cnn.json", "lr_experiment.json")),
 }
 
 
@@ -31,7 +31,7 @@ def notebook(source: str = "x = 1") -> bytes:
 NB = notebook()
 MNIST_FILES = {f"{MNIST}.ipynb": NB, "mnist_cnn.pt": b"weights-1", "mnist_cnn.json": b'{"a": 1}',
                "fashion_cnn.pt": b"weights-2", "fashion_cnn.json": b'{"b": 2}'}
-CIFAR_FILES = {f"{CIFAR}.ipynb": notebook("y = 2"), "cifar10_cnn.pt": b"weights-3", "cifar10_cnn.json": b"{}"}
+CIFAR_FILES = {f"{CIFAR}.ipynb": notebook("y = 2"), "cifar10_cnn.pt": b"weights-3", "cifar10_cnn.json": b"{}", "lr_experiment.json": b"{}"}
 
 
 def under(prefix: str, files: dict) -> dict:
