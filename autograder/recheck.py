@@ -113,12 +113,15 @@ class Rechecker:
     def check_cell(self, grade_id: str, source: str) -> Verdict:
         if ACCURACY_CALL.search(source) or REPORTED_CALL.search(source):
             return self._measured(grade_id, source)
+        self.sandbox.not_portable = False
         try:
             return Verdict(grade_id, True, self._isolated(source), "isolated calls")
         except (NotPortable, NameError):
             how = "fresh process"
         except (Exception, SandboxError) as error:
-            return Verdict(grade_id, False, _describe(error), "isolated calls")
+            if not self.sandbox.not_portable:  # a check that wrapped NotPortable in its own message
+                return Verdict(grade_id, False, _describe(error), "isolated calls")
+            how = "fresh process"
         try:
             self.sandbox.exec(source, f"<{grade_id}>")
             return Verdict(grade_id, True, "passed", how)

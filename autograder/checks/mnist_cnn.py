@@ -218,7 +218,7 @@ def _missing_relu(kinds: list[str]) -> str:
     return "a ReLU is missing"
 
 
-def _check_layers(layers: list[Layer], n: int) -> None:
+def _check_layers(layers: list[Layer]) -> None:
     kinds = [layer.kind for layer in layers]
     expected = [kind for kind, _ in LECTURE_LAYERS]
     where = f"The layers that ran: {_describe(layers)}."
@@ -292,7 +292,7 @@ def check_lecture_cnn(LectureCNN, hidden: bool = False) -> None:
              f"The layers that ran: {_describe(layers)}. Check the sizes: {FLATTEN_HINT}.")
     if type(output) is not torch.Tensor:
         fail(f"LectureCNN: forward must return a torch.Tensor of scores (N, 10), got {type(output).__name__}.")
-    _check_layers(_canonical(layers), n)
+    _check_layers(_canonical(layers))
     _check_shapes(_canonical(layers), n)
     dropout = next(layer.module for layer in layers if layer.kind == "Dropout")
     if not math.isclose(float(dropout.p), 0.5):
@@ -359,9 +359,8 @@ class Outcome:
 
     def loss(self, how: str = "item") -> float:
         n = sum(self.sizes)
-        return {"item": sum(l * s for l, s in zip(self.losses, self.sizes)) / n,
-                "batch": float(np.mean(self.losses)), "last": self.losses[-1],
-                "sum": sum(l * s for l, s in zip(self.losses, self.sizes))}[how]
+        total = sum(loss * size for loss, size in zip(self.losses, self.sizes))
+        return {"item": total / n, "batch": float(np.mean(self.losses)), "last": self.losses[-1], "sum": total}[how]
 
     def accuracy(self, how: str = "item") -> float:
         n = sum(self.sizes)
@@ -394,26 +393,22 @@ class LoopCase:
         return f"{len(self.y)} items in batches of {sizes}"
 
 
-def run_loop(case: LoopCase, *, train: bool, zero_grad: str = "before", step: bool = True,
-             mode: str = "right") -> Outcome:
-    """A reference loop on a fresh model, or one of the usual mistakes (zero_grad "never"/"after", no step,
-    mode "wrong": train in eval mode / evaluate in train mode)."""
+def run_loop(case: LoopCase, *, train: bool, zero_grad: bool = True, right_mode: bool = True) -> Outcome:
+    """A reference loop on a fresh model, or one of two mistakes: never zeroing the gradients, or the wrong
+    mode (training in eval mode / evaluating in train mode)."""
     model, loss_fn = case.model(), nn.CrossEntropyLoss()
-    model.train(train == (mode == "right"))
+    model.train(train == right_mode)
     optimizer = case.optimizer(model)
     losses, sizes, correct = [], [], []
     with torch.set_grad_enabled(train):
         for x, y in case.loader():
-            if train and zero_grad == "before":
+            if train and zero_grad:
                 optimizer.zero_grad()
             scores = model(x)
             loss = loss_fn(scores, y)
             if train:
                 loss.backward()
-                if zero_grad == "after":
-                    optimizer.zero_grad()
-                if step:
-                    optimizer.step()
+                optimizer.step()
             losses.append(loss.item())
             sizes.append(len(y))
             correct.append(int((scores.argmax(dim=1) == y).sum()))
@@ -433,14 +428,14 @@ def _usable(case: LoopCase) -> bool:
     initial = [p.detach().clone() for p in case.model().parameters()]
     for train in (True, False):
         right = run_loop(case, train=train)
-        wrong_mode = run_loop(case, train=train, mode="wrong")
+        wrong_mode = run_loop(case, train=train, right_mode=False)
         if not (0 < right.accuracy() < 1 and _distinct(right.loss(), wrong_mode.loss())
                 and all(_distinct(right.loss(), right.loss(how)) for how in ("batch", "last", "sum"))
                 and all(_distinct(right.accuracy(), right.accuracy(how)) for how in ("percent", "batch", "last", "count"))):
             return False
     trained = run_loop(case, train=True)
     return not (_weights_equal(trained.weights, initial)
-                or _weights_equal(trained.weights, run_loop(case, train=True, zero_grad="never").weights))
+                or _weights_equal(trained.weights, run_loop(case, train=True, zero_grad=False).weights))
 
 
 def loop_case(hidden: bool) -> LoopCase:
@@ -512,7 +507,7 @@ def check_train_one_epoch(train_one_epoch, hidden: bool = False) -> None:
         if _weights_equal(weights, initial):
             fail(f"{what}: the weights did not change; call optimizer.step() after loss.backward() for every batch, "
                  f"and optimizer.zero_grad() before loss.backward(), not between backward and step.")
-        if _weights_equal(weights, run_loop(case, train=True, zero_grad="never").weights):
+        if _weights_equal(weights, run_loop(case, train=True, zero_grad=False).weights):
             fail(f"{what}: the gradients accumulate from batch to batch; call optimizer.zero_grad() before "
                  f"loss.backward() for every batch.")
         fail(f"{what}: the weights after one epoch differ from a correct training loop (for every batch: "
