@@ -8,7 +8,7 @@ from pathlib import Path
 from traitlets.config import Config
 
 # Files that never travel from solutions/ to course/ or into grading: checkpoints, caches, data.
-IGNORED_FILES = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.pt", "*.pth", "*.npz", "data"]
+IGNORED_FILES = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.pt", "*.pth", "*.npz", "*.json", "data"]
 
 
 def put_tools_on_path() -> None:
