@@ -6,7 +6,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .nbgrader_config import IGNORED_FILES, course_config, write_config_file
+from .nbgrader_config import IGNORED_FILES, SIDE_OUTPUTS, course_config, write_config_file
 from .paths import REPO_ROOT, SOLUTIONS, assignments
 
 
@@ -37,7 +37,8 @@ class Course:
         for assignment in self.ids:
             target = self.workdir / "source" / assignment
             if not target.exists():
-                shutil.copytree(Path(sources) / assignment, target, ignore=shutil.ignore_patterns(*IGNORED_FILES))
+                shutil.copytree(Path(sources) / assignment, target,
+                                ignore=shutil.ignore_patterns(*IGNORED_FILES, *SIDE_OUTPUTS))
         self.config = course_config(self.workdir, self.db_path, source="source", release="release")
         write_config_file(self.workdir, self.config)  # so `nbgrader formgrader` opens this course as it is
         (self.workdir / ".exchange").mkdir(exist_ok=True)

@@ -8,6 +8,7 @@ nbgrader autograde minus execution, so the sqlite database never sees concurrent
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -175,8 +176,10 @@ def grade_all(submissions: list[Submission], workdir: Path, *, workers: int = 2,
     bar.update(len(submissions) - len(todo))
     hide = [str(master.workdir), str(executed_root), str(sources)] + [str(h) for h in hidden]
     executed_root.mkdir(parents=True, exist_ok=True)
-    with ProcessPoolExecutor(max_workers=max(1, workers), initializer=_start_lane,
-                             initargs=(str(master.workdir), ids, limits, hide)) as pool:
+    # Lanes are spawned, not forked: a fork of a process whose torch thread pool already ran (a test,
+    # a TA's notebook) crashes in the child's first parallel torch operation.
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_start_lane, initargs=(str(master.workdir), ids, limits, hide)) as pool:
         futures = {pool.submit(execute_in_lane, s, str(executed_root)): s for s in todo}
         for future in as_completed(futures):
             s = futures[future]

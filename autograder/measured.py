@@ -118,8 +118,10 @@ def measure(task_key: str, namespace: dict, directory: Path | None = None) -> tu
     return _measured[key]
 
 
-def check_accuracy(task_key: str, threshold: float, namespace: dict) -> float:
-    """Pass when the checkpoint's measured test accuracy reaches ``threshold`` percent (one rung)."""
+def check_accuracy(task_key: str, threshold: float, namespace: dict) -> None:
+    """Pass when the checkpoint's measured test accuracy reaches ``threshold`` percent (one rung).
+
+    Returns None: nbgrader reads a number left as a test cell's result as its partial credit."""
     task = TASKS[task_key]
     accuracy, data = measure(task_key, namespace)
     needed = threshold_for(task, threshold, data)
@@ -128,7 +130,6 @@ def check_accuracy(task_key: str, threshold: float, namespace: dict) -> float:
     if accuracy < needed:
         fail(f"{task.key}: measured {accuracy:.2f} % on {where}; this rung needs {needed:g} %.")
     passed(f"{task.key}: measured {accuracy:.2f} % on {where} ≥ {needed:g} %")
-    return accuracy
 
 
 def report_path(task_key: str, directory: Path | None = None) -> Path:
@@ -167,8 +168,9 @@ def reported_value(task: Task, namespace: dict) -> float:
     return float(value)
 
 
-def check_reported(task_key: str, namespace: dict) -> float:
-    """Pass when the reported accuracy variable is within REPORT_TOLERANCE of the measured one."""
+def check_reported(task_key: str, namespace: dict) -> None:
+    """Pass when the reported accuracy variable is within REPORT_TOLERANCE of the measured one (returns
+    None, like :func:`check_accuracy`)."""
     task = TASKS[task_key]
     accuracy, _ = measure(task_key, namespace)
     reported = reported_value(task, namespace)
@@ -179,4 +181,3 @@ def check_reported(task_key: str, namespace: dict) -> float:
         fail(f"{task.key}: reported {reported:.2f} % but the grader measured {accuracy:.2f} % "
              f"(allowed difference {REPORT_TOLERANCE} points).")
     passed(f"{task.key}: reported {reported:.2f} % matches the measured {accuracy:.2f} %")
-    return accuracy

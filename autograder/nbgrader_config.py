@@ -7,8 +7,11 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-# Files that never travel from solutions/ to course/ or into grading: checkpoints, caches, data.
-IGNORED_FILES = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.pt", "*.pth", "*.npz", "*.json", "data"]
+# Files nbgrader never copies, in release or grading: caches and editor leftovers.
+IGNORED_FILES = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+# What running a solution notebook leaves beside it (checkpoints, reports, data): never released. In grading
+# these files are the student's submission (the checkpoint the grader measures), so they must travel.
+SIDE_OUTPUTS = ["*.pt", "*.pth", "*.npz", "*.json", "data"]
 
 
 def put_tools_on_path() -> None:
@@ -18,8 +21,10 @@ def put_tools_on_path() -> None:
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
-def course_config(root: Path, db_path: Path, *, source: str = "solutions", release: str = "course") -> Config:
-    """Config for an nbgrader course rooted at ``root`` with its gradebook at ``db_path``."""
+def course_config(root: Path, db_path: Path, *, source: str = "solutions", release: str = "course",
+                  ignore: list = IGNORED_FILES) -> Config:
+    """Config for an nbgrader course rooted at ``root`` with its gradebook at ``db_path``; nbgrader copies
+    no file that matches ``ignore``."""
     put_tools_on_path()
     c = Config()
     c.CourseDirectory.root = str(root)
@@ -27,7 +32,7 @@ def course_config(root: Path, db_path: Path, *, source: str = "solutions", relea
     c.CourseDirectory.source_directory = source
     c.CourseDirectory.release_directory = release
     c.CourseDirectory.db_url = f"sqlite:///{db_path}"
-    c.CourseDirectory.ignore = IGNORED_FILES
+    c.CourseDirectory.ignore = list(ignore)
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
     c.Exchange.root = str(Path(root) / ".exchange")

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 
 from .colab import SETUP_CELL
-from .nbgrader_config import course_config
+from .nbgrader_config import IGNORED_FILES, SIDE_OUTPUTS, course_config
 from .paths import REPO_ROOT, RELEASE, SOLUTIONS, assignments, notebooks
 
 
@@ -67,7 +67,8 @@ def release(ids: list[str] | None = None, *, root: Path = REPO_ROOT, dest: Path 
         raise ReleaseError("cannot release:\n  " + "\n  ".join(problems))
     dest = Path(dest) if dest else root / RELEASE
     with tempfile.TemporaryDirectory(prefix="cnn-release-") as tmp:
-        config = course_config(root, Path(tmp) / "gradebook.db", source=SOLUTIONS, release=str(dest.resolve()))
+        config = course_config(root, Path(tmp) / "gradebook.db", source=SOLUTIONS, release=str(dest.resolve()),
+                               ignore=IGNORED_FILES + SIDE_OUTPUTS)
         api = NbGraderAPI(config=config)
         for assignment in ids:
             result = api.generate_assignment(assignment, force=True, create=True)
