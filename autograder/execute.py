@@ -17,13 +17,22 @@ WARNING_LINES = re.compile(r"^\S[^\n]*:\d+: \w*Warning: [^\n]*\n(?:[ \t]+[^\n]*\
 
 
 def install_kernelspec(directory: Path) -> Path:
-    """Write the grading kernelspec under ``directory/kernels``; put ``directory`` on JUPYTER_PATH."""
+    """Write the grading kernelspec under ``directory/kernels``; put ``directory`` on JUPYTER_PATH.
+
+    Its kernels start through :class:`autograder.warm.WarmProvisioner` (a fork of the lane's zygote)
+    when that provisioner is installed (``pip install -e .`` registers it), else as a new process."""
+    from importlib.metadata import entry_points
+
+    from .warm import PROVISIONER
+
     spec = Path(directory) / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
+    metadata = {"kernel_provisioner": {"provisioner_name": PROVISIONER}} \
+        if entry_points(group="jupyter_client.kernel_provisioners", name=PROVISIONER) else {}
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "autograder.kernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (grading, limited)", "language": "python",
-        "env": {"PYTHONWARNINGS": "ignore::DeprecationWarning"},
+        "env": {"PYTHONWARNINGS": "ignore::DeprecationWarning"}, "metadata": metadata,
     }, indent=1))
     return spec
 

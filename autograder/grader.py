@@ -21,6 +21,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 from traitlets.config import Config
 
+from . import warm
 from .course import Course
 from .isolation import HIDE_ENV
 from .paths import REPO_ROOT, SOLUTIONS
@@ -38,6 +39,7 @@ class Limits:
     notebook_timeout: int = 900
     kernel_memory: int = 6 << 30
     max_output_bytes: int = 2_000_000
+    warm: bool = True  # kernels and sandboxes fork from a lane's zygote (autograder.warm)
 
 
 @dataclass
@@ -95,6 +97,8 @@ def _start_lane(master_dir: str, ids: list, limits: Limits, hidden: list) -> Non
     os.environ["CNN_GRADER_KERNEL_MEMORY"] = str(limits.kernel_memory)
     _lane = Course(lane_dir, ids, sources=Path(master_dir) / "release", extra_config=lane_config(limits))
     _master_sources = Path(master_dir) / "source"
+    if limits.warm:
+        warm.start()
 
 
 def execute_in_lane(submission: Submission, executed_root: str) -> tuple[str | None, list, dict]:

@@ -41,8 +41,28 @@ def test_look_alikes_arrive_inert():
         wire.encode(torch.nn.Linear(1, 1), strict=True)
 
 
+@pytest.fixture(scope="module")
+def zygote():
+    from autograder import warm
+
+    if not warm.available():
+        pytest.skip("warm starts need Linux (pidfd, SCM_RIGHTS)")
+    z = warm.Zygote()
+    yield z
+    z.close()
+
+
+@pytest.fixture(params=["cold", "warm"])
+def start(request, monkeypatch):
+    """Sandboxes start as a new interpreter (cold) or as a fork of a zygote (warm): same behaviour."""
+    from autograder import warm
+
+    monkeypatch.setattr(warm, "_zygote", request.getfixturevalue("zygote") if request.param == "warm" else None)
+    return request.param
+
+
 @pytest.fixture
-def sandbox(tmp_path):
+def sandbox(tmp_path, start):
     with Sandbox(tmp_path, timeout=20) as box:
         yield box
 
@@ -62,7 +82,7 @@ def test_student_exceptions_keep_their_type(sandbox):
         sandbox.call("missing")
 
 
-def test_death_timeout_and_memory_are_contained(tmp_path):
+def test_death_timeout_and_memory_are_contained(tmp_path, start):
     with Sandbox(tmp_path, timeout=20) as box:
         box.exec("import os\ndef die():\n    os._exit(3)")
         with pytest.raises(SandboxError, match="exit code 3"):
@@ -77,7 +97,7 @@ def test_death_timeout_and_memory_are_contained(tmp_path):
             box.call("hog")
 
 
-def test_hidden_directories_are_empty_inside(tmp_path, monkeypatch):
+def test_hidden_directories_are_empty_inside(tmp_path, monkeypatch, start):
     from autograder.isolation import HIDE_ENV, available
 
     if not available():
@@ -87,6 +107,23 @@ def test_hidden_directories_are_empty_inside(tmp_path, monkeypatch):
     (secret / "answers.txt").write_text("42")
     monkeypatch.setenv(HIDE_ENV, str(secret))
     with Sandbox(tmp_path, timeout=20) as box:
-        box.exec(f"import os\ndef peek():\n    return os.listdir({str(secret)!r})")
-        assert box.call("peek") == []
+        box.exec(f"import os\ndef peek():\n    return os.listdir({str(secret)!r}), os.getcwd()")
+        assert box.call("peek") == ([], str(tmp_path))
     assert (secret / "answers.txt").read_text() == "42"
+
+
+def test_a_warm_sandbox_is_a_fresh_process_with_its_own_environment(tmp_path, zygote, monkeypatch):
+    from autograder import warm
+
+    monkeypatch.setattr(warm, "_zygote", zygote)
+    monkeypatch.setenv("CNN_TEST_MARKER", "first")
+    with Sandbox(tmp_path, timeout=20) as first:
+        first.exec("import os, sys, torch\nleft = 'state'\ndef facts():\n"
+                   "    return os.getpid(), os.environ.get('CNN_TEST_MARKER'), torch.get_num_threads(), 'left' in globals()")
+        pid, marker, threads, _ = first.call("facts")
+    monkeypatch.setenv("CNN_TEST_MARKER", "second")
+    with Sandbox(tmp_path, timeout=20) as second:
+        second.exec("import os\ndef facts():\n    return os.getpid(), os.environ.get('CNN_TEST_MARKER'), 'left' in globals()")
+        pid2, marker2, leftover = second.call("facts")
+    assert (marker, threads, marker2, leftover) == ("first", 1, "second", False)
+    assert pid != pid2 and zygote.alive()

@@ -1,0 +1,104 @@
+"""Warm grading kernels: forks of a lane's zygote, each a fresh process with the limits, hidden
+directories and environment of a cold start (sandboxes are covered in test_sandbox.py)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+from autograder import warm
+from autograder.execute import KERNEL_NAME, install_kernelspec
+from autograder.isolation import HIDE_ENV
+
+pytestmark = pytest.mark.skipif(not warm.available(), reason="warm starts need Linux (pidfd, SCM_RIGHTS)")
+
+
+@pytest.fixture(scope="module")
+def lane(tmp_path_factory):
+    """A lane's setup: the grading kernelspec on JUPYTER_PATH and a running zygote."""
+    spec = tmp_path_factory.mktemp("jupyter")
+    install_kernelspec(spec)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("JUPYTER_PATH", str(spec))
+        env.setattr(warm, "_zygote", warm.Zygote())
+        yield warm._zygote
+        warm._zygote.close()
+
+
+def run(client, code: str) -> str:
+    """The stdout of ``code`` run in the kernel."""
+    outputs = []
+    reply = client.execute_interactive(code, timeout=60, output_hook=outputs.append)
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return "".join(m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream")
+
+
+def test_kernels_are_fresh_forks_of_the_zygote_with_torch_already_imported(lane, tmp_path, monkeypatch):
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "answers.txt").write_text("42")
+    monkeypatch.setenv(HIDE_ENV, str(secret))
+    monkeypatch.setenv("CNN_GRADER_KERNEL_MEMORY", str(5 << 30))
+    pids = []
+    for student in ("first", "second"):
+        monkeypatch.setenv("CNN_TEST_STUDENT", student)
+        manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(tmp_path))
+        try:
+            text = run(client, "import os, sys, resource\n"
+                               "print(os.getpid(), os.getppid(), 'torch' in sys.modules, os.getcwd(),\n"
+                               "      os.environ['CNN_TEST_STUDENT'], resource.getrlimit(resource.RLIMIT_AS)[0],\n"
+                               f"      os.listdir({str(secret)!r}), 'left' in globals())\n"
+                               "left = 1")
+        finally:
+            manager.shutdown_kernel(now=True)
+            client.stop_channels()
+        pid, parent, torch_loaded, cwd, name, memory, listing, leftover = text.split(maxsplit=7)
+        assert (parent, torch_loaded, cwd, name, memory) == (str(lane.process.pid), "True", str(tmp_path), student,
+                                                             str(5 << 30))
+        assert leftover.strip().endswith("False")
+        pids.append(pid)
+    assert pids[0] != pids[1] and (secret / "answers.txt").read_text() == "42"
+
+
+def test_a_dead_kernel_is_seen_as_dead_and_reports_its_exit(lane, tmp_path):
+    manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(tmp_path))
+    try:
+        client.execute("import os; os._exit(7)")
+        process = manager.provisioner.process
+        assert isinstance(process, warm.ForkedProcess)
+        assert process.wait(timeout=30) == 7
+        assert not manager.is_alive()
+    finally:
+        manager.shutdown_kernel(now=True)
+        client.stop_channels()
+
+
+def test_without_a_zygote_kernels_start_cold(tmp_path, monkeypatch):
+    spec = tmp_path / "jupyter"
+    install_kernelspec(spec)
+    monkeypatch.setenv("JUPYTER_PATH", str(spec))
+    monkeypatch.setattr(warm, "_zygote", None)
+    manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(tmp_path))
+    try:
+        assert not isinstance(manager.provisioner.process, warm.ForkedProcess)
+        assert manager.provisioner.process.pid != os.getpid()
+    finally:
+        manager.shutdown_kernel(now=True)
+        client.stop_channels()
+
+
+def test_plots_render_inline_as_in_a_cold_kernel(lane, tmp_path, monkeypatch):
+    """The zygote imported matplotlib before ipykernel chose its backend: the fork must still draw
+    figures into the notebook (the TA's feedback shows them)."""
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(tmp_path))
+    try:
+        outputs = []
+        client.execute_interactive("import matplotlib, matplotlib.pyplot as plt\nprint(matplotlib.get_backend())\n"
+                                   "plt.plot([1, 2]); plt.show()", timeout=60, output_hook=outputs.append)
+    finally:
+        manager.shutdown_kernel(now=True)
+        client.stop_channels()
+    assert [m["content"]["text"].strip() for m in outputs if m["msg_type"] == "stream"] == [warm.INLINE_BACKEND]
+    assert any("image/png" in m["content"].get("data", {}) for m in outputs if m["msg_type"] == "display_data")
