@@ -9,12 +9,15 @@ import os
 import resource
 
 
+def kernel_limits(env) -> dict:
+    """{RLIMIT name: value} for a grading kernel: address space, file size, no core dumps."""
+    return {"AS": int(env.get("CNN_GRADER_KERNEL_MEMORY", 6 << 30)),
+            "FSIZE": int(env.get("CNN_GRADER_KERNEL_FILE_BYTES", 256 << 20)), "CORE": 0}
+
+
 def apply_limits() -> None:
-    memory = int(os.environ.get("CNN_GRADER_KERNEL_MEMORY", 6 << 30))
-    file_bytes = int(os.environ.get("CNN_GRADER_KERNEL_FILE_BYTES", 256 << 20))
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for name, value in kernel_limits(os.environ).items():
+        resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)  # kernel start-up logs stay out of the TA's terminal; cell output is captured anyway
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread per kernel: lanes run side by side

@@ -14,23 +14,12 @@ import traceback
 from pathlib import Path
 
 from . import wire
-from .isolation import hide_from_env
+from .isolation import die_with_parent, hide_from_env
 
 DEFAULT_MEMORY = 6 << 30       # address space: torch needs ~3 GB of it just to import
 DEFAULT_TIMEOUT = 120.0        # seconds per request
 MAX_FILE_BYTES = 256 << 20     # largest file student code may write
 MAX_CPU_SECONDS = 1800         # a backstop: no sandbox outlives this much CPU time
-
-
-def _die_with_parent() -> None:
-    """Linux: the sandbox gets SIGKILL when the grader that started it exits, so none is left spinning."""
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 class SandboxError(RuntimeError):
@@ -68,7 +57,7 @@ class Sandbox:
 
         def limit():  # runs in the child before exec
             import resource
-            _die_with_parent()
+            die_with_parent()
             for name, value in limits.items():
                 resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
             os.setsid()

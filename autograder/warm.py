@@ -20,6 +20,9 @@ import threading
 
 from jupyter_client.provisioning import LocalProvisioner
 
+from .isolation import die_with_parent, hide_from_env
+from .kernel_launcher import kernel_limits
+
 PROVISIONER = "cnn-course-warm"  # entry point in pyproject.toml, named in the grading kernelspec
 PRELOAD = ("torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch._dynamo", "numpy", "matplotlib",
            "matplotlib.pyplot", "matplotlib_inline.backend_inline", "PIL.Image", "ipykernel.kernelapp",
@@ -98,7 +101,7 @@ class Zygote:
         self.process = subprocess.Popen([sys.executable, "-m", "autograder.warm", str(theirs.fileno())],
                                         pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                                        preexec_fn=_die_with_parent)
+                                        preexec_fn=die_with_parent)
         theirs.close()
         self.socket, self.lock = mine, threading.Lock()
 
@@ -128,8 +131,9 @@ class Zygote:
             else:
                 ours.append(None)
         try:
-            reply, [pidfd] = self._ask({"role": role, "cwd": str(cwd), "env": env, "limits": limits, "argv": list(argv),
-                               "stdin": stdin, "stdout": stdout}, tuple(theirs))
+            request = {"role": role, "cwd": str(cwd), "env": env, "limits": limits, "argv": list(argv),
+                       "stdin": stdin, "stdout": stdout}
+            reply, [pidfd] = self._ask(request, tuple(theirs))
         finally:
             for fd in theirs:
                 os.close(fd)
@@ -164,21 +168,6 @@ class WarmProvisioner(LocalProvisioner):
         return self.connection_info
 
 
-def kernel_limits(env: dict) -> dict:
-    """The grading kernel's resource limits (as :mod:`autograder.kernel_launcher` applies them)."""
-    return {"AS": int(env.get("CNN_GRADER_KERNEL_MEMORY", 6 << 30)),
-            "FSIZE": int(env.get("CNN_GRADER_KERNEL_FILE_BYTES", 256 << 20)), "CORE": 0}
-
-
-def _die_with_parent() -> None:
-    import ctypes
-
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 # ----------------------------------------------------------------------------- zygote side
 
 def _child(request: dict, fds: list) -> None:
@@ -190,7 +179,7 @@ def _child(request: dict, fds: list) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote's reaper must not take the child's children
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
         os.setsid()
-        _die_with_parent()
+        die_with_parent()
         devnull = os.open(os.devnull, os.O_RDWR)
         given = iter(fds)
         for target, wanted in ((0, request["stdin"]), (1, request["stdout"]), (2, False)):
@@ -202,8 +191,6 @@ def _child(request: dict, fds: list) -> None:
         for name, value in request["limits"].items():
             limit = getattr(resource, f"RLIMIT_{name}")
             resource.setrlimit(limit, (value, value))
-        from autograder.isolation import hide_from_env
-
         try:
             hide_from_env()
         except OSError:

@@ -23,11 +23,19 @@ def timed(fn, repeat: int = 1) -> float:
     return best
 
 
+def _cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or platform.machine()
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.machine())
+
+
 def machine() -> dict:
     return {"date": date.today().isoformat(), "python": platform.python_version(), "torch": torch.__version__,
             "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
             "threads": torch.get_num_threads(), "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-            "processor": platform.processor() or platform.machine()}
+            "processor": _cpu_model()}
 
 
 class Report:

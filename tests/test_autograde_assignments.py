@@ -21,7 +21,23 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Course:
-    return Course(tmp_path_factory.mktemp("grading"), list(CATALOGUES))
+    """Plain nbgrader autograde, its kernels forked from a zygote (as in the grader's lanes) so that the
+    many rounds below do not each pay for importing torch."""
+    from traitlets.config import Config
+
+    from autograder import warm
+    from autograder.execute import KERNEL_NAME, install_kernelspec
+
+    jupyter = tmp_path_factory.mktemp("jupyter")
+    install_kernelspec(jupyter)
+    config = Config()
+    config.Execute.kernel_name = KERNEL_NAME
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("JUPYTER_PATH", str(jupyter))
+        env.setattr(warm, "_zygote", warm.Zygote() if warm.available() else None)
+        yield Course(tmp_path_factory.mktemp("grading"), list(CATALOGUES), extra_config=config)
+        if warm._zygote is not None:
+            warm._zygote.close()
 
 
 def grade(course: Course, student: str, assignment: str, nb) -> dict:
