@@ -24,8 +24,10 @@ from .isolation import die_with_parent, hide_from_env
 from .kernel_launcher import kernel_limits
 
 PROVISIONER = "cnn-course-warm"  # entry point in pyproject.toml, named in the grading kernelspec
+# Not matplotlib_inline.backend_inline: importing it hooks figure display into the running IPython shell,
+# which must happen in the kernel, not here.
 PRELOAD = ("torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch._dynamo", "numpy", "matplotlib",
-           "matplotlib.pyplot", "matplotlib_inline.backend_inline", "PIL.Image", "ipykernel.kernelapp",
+           "matplotlib.pyplot", "PIL.Image", "ipykernel.kernelapp",
            "data_tools.datasets", "data_tools.loader", "data_tools.training", "data_tools.checkpoints",
            "data_tools.plots", "autograder.checks.common", "autograder.measured", "autograder.sandbox")
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"

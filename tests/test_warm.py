@@ -96,7 +96,7 @@ def test_plots_render_inline_as_in_a_cold_kernel(lane, tmp_path, monkeypatch):
     try:
         outputs = []
         client.execute_interactive("import matplotlib, matplotlib.pyplot as plt\nprint(matplotlib.get_backend())\n"
-                                   "plt.plot([1, 2]); plt.show()", timeout=60, output_hook=outputs.append)
+                                   "plt.plot([1, 2]);", timeout=60, output_hook=outputs.append)  # shown as notebooks do
     finally:
         manager.shutdown_kernel(now=True)
         client.stop_channels()
