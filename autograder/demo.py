@@ -68,11 +68,14 @@ def _write(folder: Path, nb, files: dict | None = None, name: str | None = None)
         (folder / file_name).write_bytes(data)
 
 
-def _partial(assignment: str):
-    """Solution-filled, but every second answer cell left as released (unanswered)."""
+def partial(assignment: str):
+    """Solution-filled, but every second answer cell left as released (unanswered); None when the
+    notebook has fewer than two code answers (notebook 04: its partial scores come from checkpoints)."""
     nb, empty = solution_filled(assignment), blank(assignment)
     answers = [i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution")
                and c.cell_type == "code"]
+    if len(answers) < 2:
+        return None
     for i in answers[1::2]:
         nb.cells[i] = copy.deepcopy(empty.cells[i])
     return nb
@@ -85,11 +88,13 @@ def build_samples(root: Path, trained: Path) -> list[Sample]:
         name = notebooks(assignment)[0].name
         outputs = {p.name: p.read_bytes() for p in (trained / assignment).glob("*") if p.suffix in (".pt", ".json")}
         _write(root / "alice" / assignment, solution_filled(assignment), outputs, name)
-        _write(root / "bob" / assignment, _partial(assignment), outputs, name)
         _write(root / "carol" / assignment, blank(assignment), {}, name)
         samples += [Sample("alice", assignment, "full", "the reference solution with its checkpoints"),
-                    Sample("bob", assignment, "partial", "half of the answers"),
                     Sample("carol", assignment, "zero", "the release as handed out")]
+        half = partial(assignment)
+        if half is not None:
+            _write(root / "bob" / assignment, half, outputs, name)
+            samples.append(Sample("bob", assignment, "partial", "half of the answers"))
         for task in (t for t in TASKS.values() if t.assignment == assignment):
             report = Path(task.checkpoint).with_suffix(".json").name
             broken = dict(outputs, **{task.checkpoint: outputs.get(task.checkpoint, b"")[:100]})
