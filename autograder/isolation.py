@@ -56,6 +56,21 @@ def hide_from_env() -> None:
     hide([d for d in os.environ.get(HIDE_ENV, "").split(os.pathsep) if d])
 
 
+def confine(limits: dict) -> None:
+    """Make this fresh process fit to run student code: its own session, killed with its parent,
+    ``limits`` ({RLIMIT name: value}) applied, the grader's folders (``CNN_GRADER_HIDE``) hidden."""
+    import resource
+
+    os.setsid()
+    die_with_parent()
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
+    try:
+        hide_from_env()
+    except OSError:
+        pass  # no namespaces on this machine: the grader reported it once
+
+
 def available() -> bool:
     """Whether this machine lets an unprivileged grader hide directories (tested in a child process)."""
     probe = "from autograder.isolation import hide; import tempfile; hide([tempfile.mkdtemp()])"

@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 
 from . import wire
-from .isolation import die_with_parent, hide_from_env
+from .isolation import confine
 
 DEFAULT_MEMORY = 6 << 30       # address space: torch needs ~3 GB of it just to import
 DEFAULT_TIMEOUT = 120.0        # seconds per request
@@ -55,20 +55,9 @@ class Sandbox:
                                        stdout=True)
             return
 
-        def limit():  # runs in the child before exec
-            import resource
-            die_with_parent()
-            for name, value in limits.items():
-                resource.setrlimit(getattr(resource, f"RLIMIT_{name}"), (value, value))
-            os.setsid()
-            try:
-                hide_from_env()
-            except OSError:
-                pass  # no namespaces here: the grader has already said so
-
         self.process = subprocess.Popen([sys.executable, "-m", "autograder.sandbox"], cwd=str(cwd),
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        env=environment, preexec_fn=limit)
+                                        env=environment, preexec_fn=lambda: confine(limits))
 
     def __enter__(self):
         return self
