@@ -165,7 +165,9 @@ class Rechecker:
             task = measured.TASKS[task_key]
             if not (self.scratch / task.checkpoint).is_file():
                 raise CheckFailed(f"{task_key}: the checkpoint {task.checkpoint} was not submitted.")
-            data = measured.test_data(task)
+            data, note = measured.graded_test_set(task)
+            if note:
+                self._notes[f"{task_key} test set"] = note
             order = np.random.default_rng().permutation(len(data))
             images = data.normalized().numpy()[order]
             predictions = np.asarray(self.sandbox.predict(task.model_class, task.checkpoint, images,

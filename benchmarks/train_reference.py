@@ -2,7 +2,7 @@
 
 The networks and their training settings are taken from the solution notebook itself (its imports cell and
 solution cells are executed), and trained with ``data_tools.training.fit`` as the notebook does (channels-last
-memory format, which is faster on CPUs). Times are
+memory format, which is faster on CPUs; the notebook's augmentation setting, if any). Times are
 wall-clock seconds: loading the data set (cold, from the cache or a mirror) + training + measuring the test
 accuracy. The lecture's network uses the same ``fit`` (one-cycle AdamW, label smoothing) and is trained for
 1, 2, ... epochs (a fresh one-cycle run each time) until it reaches FastCNN's target accuracy.
@@ -79,7 +79,8 @@ def train_and_test(namespace: dict, run: Run, train, test, *, epochs: int, lr: f
     set_seed(0)
     model = namespace[run.model_class]().to(device, memory_format=torch.channels_last)
     start = time.perf_counter()
-    loader = BatchLoader(train, settings["BATCH_SIZE"], shuffle=True, device=device, seed=0, channels_last=True)
+    loader = BatchLoader(train, settings["BATCH_SIZE"], shuffle=True, device=device, seed=0, channels_last=True,
+                         augment=namespace.get(f"{run.settings}_AUGMENT"))
     fit(model, loader, epochs=epochs, lr=lr, label_smoothing=settings["LABEL_SMOOTHING"], device=device,
         progress=False)
     trained = time.perf_counter()

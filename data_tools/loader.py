@@ -20,7 +20,8 @@ class BatchLoader:
 
     The uint8 images and labels move to ``device`` once (default: ``pick_device()``); each epoch draws a
     fresh permutation from a generator seeded with ``seed`` (the same sequence on every run), then each
-    batch is converted, normalized and, if given, augmented by ``augment(x) -> x`` on the device.
+    batch is gathered, augmented if given by ``augment(pixels) -> pixels`` on its uint8 pixels (like
+    torchvision's transforms before ``Normalize``), then converted and normalized on the device.
     """
 
     def __init__(self, data: ImageData, batch_size: int = 128, *, shuffle: bool = True,
@@ -39,7 +40,7 @@ class BatchLoader:
         self.labels = data.labels.to(self.device)
         mean = torch.tensor(data.mean, dtype=torch.float32, device=self.device).view(1, -1, 1, 1)
         std = torch.tensor(data.std, dtype=torch.float32, device=self.device).view(1, -1, 1, 1)
-        self._scale, self._shift = 1 / (255 * std), -mean / std  # (x / 255 - mean) / std in two passes
+        self._scale, self._shift = 1 / (255 * std), -mean / std  # (x / 255 - mean) / std as x * scale + shift
         self._generator = torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:
@@ -63,13 +64,18 @@ class BatchLoader:
         n = len(self.dataset)
         order = torch.randperm(n, generator=self._generator).to(self.device) if self.shuffle else None
         for start in range(0, self.n_items, self.batch_size):
-            index = slice(start, start + self.batch_size) if order is None else order[start:start + self.batch_size]
-            x = torch.mul(self.images[index], self._scale).add_(self._shift)
+            stop = start + self.batch_size
+            if order is None:
+                pixels, labels = self.images[start:stop], self.labels[start:stop]
+            else:  # index_select copies whole rows: several times faster than images[index] on a CPU
+                index = order[start:stop]
+                pixels, labels = self.images.index_select(0, index), self.labels.index_select(0, index)
             if self.augment is not None:
-                x = self.augment(x)
+                pixels = self.augment(pixels)
+            x = pixels.to(torch.float32).mul_(self._scale).add_(self._shift)
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            yield x, self.labels[index]
+            yield x, labels
 
 
 class ImageDataset(Dataset):

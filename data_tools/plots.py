@@ -64,15 +64,36 @@ def _displayable(images) -> np.ndarray:
     return (array - low) / np.where(high > low, high - low, 1)
 
 
-def _grid(count: int, ncols: int, cell: float = 1.3, title: str = ""):
-    """A figure with ``count`` image axes (ticks off) in rows of ``ncols``; returns (figure, axes list)."""
+def _mosaic(pictures: np.ndarray, captions, ncols: int, *, cell: float, title: str, cmap: str = "gray",
+            fontsize: float = 8, color: str = "black") -> plt.Figure:
+    """``pictures`` (N, h, w) or (N, h, w, 3) in [0, 1] tiled row by row into one image on one axes, each
+    with its caption above it (white between tiles). One axes instead of one per picture: a grid of 32
+    images draws about ten times faster."""
+    count, h, w = pictures.shape[:3]
     ncols = max(1, min(ncols, count))
     nrows = max(1, math.ceil(count / ncols))
-    figure, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * nrows + 0.6), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    figure.suptitle(title)
-    return figure, list(axes.flat)[:count]
+    gap = max(1, round(0.08 * w))
+    pixels_per_inch = (w + gap) / cell
+    caption = math.ceil(2.0 * fontsize / 72 * pixels_per_inch) if captions is not None else 0
+    pitch_y, pitch_x = caption + h + gap, w + gap
+    canvas = np.full((nrows * pitch_y - gap, ncols * pitch_x - gap) + pictures.shape[3:], np.nan, np.float32)
+    for i, picture in enumerate(pictures):
+        top, left = (i // ncols) * pitch_y + caption, (i % ncols) * pitch_x
+        canvas[top:top + h, left:left + w] = picture
+    height_in = canvas.shape[0] / pixels_per_inch
+    figure = plt.figure(figsize=(canvas.shape[1] / pixels_per_inch, height_in + 0.6))
+    ax = figure.add_axes((0, 0, 1, height_in / (height_in + 0.6)))
+    ax.axis("off")
+    if canvas.ndim == 3:
+        ax.imshow(np.nan_to_num(canvas, nan=1.0), vmin=0, vmax=1, interpolation="nearest")
+    else:
+        palette = plt.get_cmap(cmap).with_extremes(bad="white")
+        ax.imshow(np.ma.masked_invalid(canvas), cmap=palette, vmin=0, vmax=1, interpolation="nearest")
+    for i, text in enumerate(captions or ()):
+        ax.text((i % ncols) * pitch_x + (w - 1) / 2, (i // ncols) * pitch_y + caption - 1.5, text, ha="center",
+                va="bottom", fontsize=fontsize, color=color)
+    figure.suptitle(title, y=1 - 0.15 / (height_in + 0.6), va="top")
+    return figure
 
 
 def _tidy(figure) -> None:
@@ -99,13 +120,8 @@ def show_images(images, labels=None, classes=None, *, n: int = 32, ncols: int = 
         classes = images.classes if classes is None else classes
         images = images.images
     pictures = _displayable(images[:n])
-    figure, axes = _grid(len(pictures), ncols, title=title)
-    for i, (ax, picture) in enumerate(zip(axes, pictures)):
-        ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1)
-        if labels is not None:
-            ax.set_title(_class_name(labels[i], classes), fontsize=8)
-    _tidy(figure)
-    return figure
+    captions = None if labels is None else [_class_name(labels[i], classes) for i in range(len(pictures))]
+    return _mosaic(pictures, captions, ncols, cell=1.3, title=title)
 
 
 def show_filters(weight, title: str = "첫 층의 필터 first-layer filters", ncols: int = 8) -> plt.Figure:
@@ -117,12 +133,7 @@ def show_filters(weight, title: str = "첫 층의 필터 first-layer filters", n
     if array.shape[1] != 3:
         array = array.mean(axis=1)
     pictures = _displayable(array)
-    figure, axes = _grid(len(pictures), ncols, cell=1.0, title=title)
-    for k, (ax, picture) in enumerate(zip(axes, pictures)):
-        ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1)
-        ax.set_title(f"#{k}", fontsize=7)
-    _tidy(figure)
-    return figure
+    return _mosaic(pictures, [f"#{k}" for k in range(len(pictures))], ncols, cell=1.0, title=title, fontsize=7)
 
 
 def show_feature_maps(maps, title: str = "특성 맵 feature maps", ncols: int = 8) -> plt.Figure:
@@ -132,12 +143,8 @@ def show_feature_maps(maps, title: str = "특성 맵 feature maps", ncols: int =
         array = array[0]
     if array.ndim != 3:
         raise ValueError(f"Expected feature maps (K, H, W) or (1, K, H, W), got shape {array.shape}.")
-    figure, axes = _grid(len(array), ncols, cell=1.2, title=title)
-    for k, (ax, feature_map) in enumerate(zip(axes, array)):
-        ax.imshow(feature_map, cmap="viridis")
-        ax.set_title(f"#{k}", fontsize=7)
-    _tidy(figure)
-    return figure
+    return _mosaic(_displayable(array), [f"#{k}" for k in range(len(array))], ncols, cell=1.2, title=title,
+                   cmap="viridis", fontsize=7)
 
 
 def _as_runs(history) -> dict:
@@ -228,12 +235,6 @@ def show_most_confused(images, y_true, y_pred, classes, probs=None, n: int = 16,
         figure.suptitle(title)
         return figure
     pictures = _displayable(images[wrong.tolist()] if hasattr(images, "detach") else np.asarray(images)[wrong])
-    figure, axes = _grid(len(pictures), ncols, cell=1.5, title=title)
-    for ax, picture, i in zip(axes, pictures, wrong):
-        ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1)
-        label = f"{_class_name(true[i], classes)} → {_class_name(pred[i], classes)}"
-        if confidence is not None:
-            label += f" ({confidence[i]:.2f})"
-        ax.set_title(label, fontsize=7, color="firebrick")
-    _tidy(figure)
-    return figure
+    captions = [f"{_class_name(true[i], classes)} → {_class_name(pred[i], classes)}"
+                + (f" ({confidence[i]:.2f})" if confidence is not None else "") for i in wrong]
+    return _mosaic(pictures, captions, ncols, cell=1.5, title=title, fontsize=7, color="firebrick")

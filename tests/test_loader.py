@@ -87,19 +87,21 @@ def test_drop_last_gives_only_full_batches():
     assert sizes == [10] * 10 and len(set(order)) == 100
 
 
-def test_augment_runs_on_each_normalized_batch_and_channels_last():
+def test_augment_runs_on_each_pixel_batch_before_normalizing_and_channels_last():
     data = tagged_data(40)
     seen = []
 
-    def negate(x):
-        seen.append(x.clone())
-        return -x
+    def invert(pixels):
+        seen.append(pixels.clone())
+        return 255 - pixels
 
-    loader = BatchLoader(data, 16, shuffle=False, augment=negate, device=CPU, channels_last=True)
+    loader = BatchLoader(data, 16, shuffle=False, augment=invert, device=CPU, channels_last=True)
     x = torch.cat([x for x, _ in loader])
-    assert len(seen) == 3
-    torch.testing.assert_close(torch.cat(seen), data.normalized())
-    torch.testing.assert_close(x, -data.normalized())
+    assert len(seen) == 3 and all(batch.dtype == torch.uint8 for batch in seen)
+    assert torch.equal(torch.cat(seen), data.images)
+    inverted = ImageData(255 - data.images, data.labels, data.classes, "inverted", mean=data.mean, std=data.std)
+    torch.testing.assert_close(x, inverted.normalized())
+    assert torch.equal(data.images, tagged_data(40).images), "augmenting must not change the stored images"
     rgb = ImageData(torch.zeros(4, 3, 5, 5, dtype=torch.uint8), torch.zeros(4), ("a",), name="rgb")
     x, _ = next(iter(BatchLoader(rgb, 4, device=CPU, channels_last=True)))
     assert x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
@@ -158,12 +160,13 @@ def test_random_hflip_mirrors_exactly_some_images():
     assert torch.equal(random_hflip(batch, p=0.0), batch)
 
 
-def test_crop_flip_shifts_then_maybe_mirrors_each_image():
-    batch = torch.rand(40, 3, 5, 5) + 0.5
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
+def test_crop_flip_shifts_then_maybe_mirrors_each_image(dtype):
+    batch = torch.randint(1, 256, (40, 3, 5, 5), generator=torch.Generator().manual_seed(0)).to(dtype)
     augment = crop_flip(padding=1)
     torch.manual_seed(0)
     out = augment(batch)
-    assert out.shape == batch.shape and "padding=1" in repr(augment)
+    assert out.shape == batch.shape and out.dtype == dtype and "padding=1" in repr(augment)
     found = set()
     for image, result in zip(batch, out):
         for flipped, dy, dx in itertools.product((False, True), (-1, 0, 1), (-1, 0, 1)):

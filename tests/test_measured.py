@@ -96,3 +96,19 @@ def test_no_check_called_by_a_test_cell_returns_a_value():
              if name.startswith("check_") and inspect.isfunction(fn) and fn.__module__ == module.__name__}
     assert len(found) > 10
     assert [name for name, fn in found.items() if inspect.signature(fn).return_annotation not in (None, "None")] == []
+
+
+def test_a_grading_lane_gets_a_note_for_a_stand_in_test_set_instead_of_the_banner(capsys, monkeypatch):
+    monkeypatch.setenv("CNN_COURSE_OFFLINE", "1")
+    monkeypatch.setenv("CNN_COURSE_FAST", "1")
+    data, note = measured.graded_test_set(measured.TASKS["cifar10"])
+    assert data.synthetic and capsys.readouterr().out == ""
+    assert "synthetic CIFAR-10 stand-in" in note and "not the full real test set" in note
+    assert "rungs scaled to 30, 35, 40, 45, 50 %" in note
+
+
+def test_the_full_real_test_set_needs_no_note(monkeypatch):
+    full = ImageData(torch.zeros(10000, 1, 28, 28, dtype=torch.uint8), torch.zeros(10000, dtype=torch.long),
+                     tuple("0123456789"), "mnist", source="mirror")
+    monkeypatch.setattr(measured, "test_data", lambda task: full)
+    assert measured.graded_test_set(measured.TASKS["mnist"]) == (full, None)

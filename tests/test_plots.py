@@ -34,7 +34,15 @@ def draw(figure: Figure) -> Figure:
 
 
 def titles(figure: Figure) -> list[str]:
-    return [ax.get_title() for ax in figure.axes if ax.get_title()]
+    """Axes titles, then the captions written over the tiles of an image grid."""
+    return [ax.get_title() for ax in figure.axes if ax.get_title()] + [t.get_text() for t in figure.axes[0].texts]
+
+
+def shown(figure: Figure) -> np.ndarray:
+    """The one image an image grid draws (all pictures tiled, NaN or white between them)."""
+    [ax] = figure.axes
+    [image] = ax.get_images()
+    return np.ma.filled(image.get_array(), np.nan)
 
 
 def small_data(n: int = 12, channels: int = 1) -> ImageData:
@@ -49,10 +57,13 @@ def test_show_images_accepts_imagedata_tensors_and_arrays(capfd):
     assert titles(figure) == [CLASSES[i % 4] for i in range(6)]
     normalized = draw(plots.show_images(data.normalized(), data.labels.numpy(), CLASSES, n=4))
     assert titles(normalized) == list(CLASSES)
-    shown = normalized.axes[0].get_images()[0].get_array()
-    assert shown.min() == pytest.approx(0) and shown.max() == pytest.approx(1)  # floats min-max rescaled
-    rgb = draw(plots.show_images(small_data(5, channels=3).images.numpy()))
-    assert rgb.axes[0].get_images()[0].get_array().shape == (8, 8, 3)
+    tiles = shown(normalized)
+    assert np.nanmin(tiles) == pytest.approx(0) and np.nanmax(tiles) == pytest.approx(1)  # floats min-max rescaled
+    rgb_images = small_data(5, channels=3).images
+    rgb = shown(draw(plots.show_images(rgb_images.numpy())))
+    assert rgb.shape == (8, 5 * 8 + 4, 3)  # one row of five 8 × 8 tiles, 1 pixel apart, no captions
+    assert np.allclose(rgb[:, :8], rgb_images[0].permute(1, 2, 0).numpy() / 255)
+    assert np.allclose(rgb[:, 8], 1.0)  # white between tiles
     gray = draw(plots.show_images(np.zeros((3, 8, 8), np.uint8), [0, 1, 2]))
     assert titles(gray) == ["0", "1", "2"] and gray._suptitle.get_text()
     assert capfd.readouterr().err == ""
@@ -61,13 +72,16 @@ def test_show_images_accepts_imagedata_tensors_and_arrays(capfd):
 def test_show_filters_and_feature_maps(capfd):
     conv = torch.nn.Conv2d(3, 6, 5)
     figure = draw(plots.show_filters(conv.weight))
-    assert figure._suptitle.get_text() and len(figure.get_axes()) == 6
-    assert figure.axes[0].get_images()[0].get_array().shape == (5, 5, 3)
+    assert figure._suptitle.get_text() and titles(figure) == [f"#{k}" for k in range(6)]
+    assert shown(figure).shape[1:] == (6 * 5 + 5, 3)
     gray = draw(plots.show_filters(torch.randn(4, 1, 3, 3), title="필터 filters"))
-    assert gray.axes[0].get_images()[0].get_array().shape == (3, 3)
+    assert shown(gray).ndim == 2 and titles(gray) == ["#0", "#1", "#2", "#3"]
     maps = draw(plots.show_feature_maps(torch.randn(1, 10, 7, 7)))
-    assert maps._suptitle.get_text() == "특성 맵 feature maps" and len(maps.axes) == 16
-    assert sum(bool(ax.get_images()) for ax in maps.axes) == 10
+    assert maps._suptitle.get_text() == "특성 맵 feature maps" and titles(maps) == [f"#{k}" for k in range(10)]
+    tiles = shown(maps)
+    assert tiles.shape[1] == 8 * 7 + 7  # rows of eight
+    assert np.isnan(tiles).sum() == tiles.size - 10 * 7 * 7  # ten maps, each scaled to [0, 1]; gaps blank
+    assert np.nanmin(tiles) == 0 and np.nanmax(tiles) == 1
     with pytest.raises(ValueError, match="feature maps"):
         plots.show_feature_maps(torch.randn(2, 3, 4, 4))
     assert capfd.readouterr().err == ""
