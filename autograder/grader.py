@@ -24,6 +24,7 @@ from traitlets.config import Config
 from . import warm
 from .course import Course
 from .isolation import HIDE_ENV
+from .measured import TASKS
 from .paths import REPO_ROOT, SOLUTIONS
 from .execute import KERNEL_NAME, GradingExecute, StripWarnings, error_output, install_kernelspec
 from .recheck import recheck
@@ -98,7 +99,7 @@ def _start_lane(master_dir: str, ids: list, limits: Limits, hidden: list) -> Non
     _lane = Course(lane_dir, ids, sources=Path(master_dir) / "release", extra_config=lane_config(limits))
     _master_sources = Path(master_dir) / "source"
     if limits.warm:
-        warm.start()
+        warm.start(tuple(sorted({task.dataset for task in TASKS.values() if task.assignment in ids})))
 
 
 def execute_in_lane(submission: Submission, executed_root: str) -> tuple[str | None, list, dict]:

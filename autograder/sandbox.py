@@ -137,15 +137,13 @@ class RemoteFunction:
 def _predict(namespace: dict, message: dict):
     import torch
     from data_tools.checkpoints import load_checkpoint
+    from data_tools.training import predict
 
     torch.set_num_threads(1)
     model = load_checkpoint(namespace[message["model_class"]](), message["checkpoint"],
-                            max_bytes=message["max_bytes"]).eval()
+                            max_bytes=message["max_bytes"])
     images = torch.as_tensor(wire.decode(message["images"]), dtype=torch.float32)
-    with torch.inference_mode():
-        batches = [model(images[i:i + message["batch_size"]]).argmax(dim=1)
-                   for i in range(0, len(images), message["batch_size"])]
-    return torch.cat(batches).numpy()
+    return predict(model, images, batch_size=message["batch_size"], device="cpu").numpy()
 
 
 def _serve(channel_in, channel_out) -> None:

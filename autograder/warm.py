@@ -1,7 +1,7 @@
 """Warm starts for grading: fresh processes for student code without paying for ``import torch`` each time.
 
 A lane starts one *zygote*: a process that imports torch, NumPy, IPython's kernel and the course
-libraries once and never runs student code. Every notebook kernel and every re-check sandbox of the
+libraries once, decodes the data sets the lane's notebooks load, and never runs student code. Every notebook kernel and every re-check sandbox of the
 lane is a new ``fork`` of it: a fresh process per submission (nothing of the previous student
 survives), with the same limits, hidden directories and environment as a cold start, ready in
 milliseconds instead of seconds. Kernels reach it through :class:`WarmProvisioner`, jupyter_client's
@@ -40,11 +40,12 @@ def available() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "pidfd_open") and hasattr(socket, "send_fds")
 
 
-def start() -> "Zygote | None":
-    """Start this process's zygote (once); None where warm starts are not available."""
+def start(datasets: tuple = ()) -> "Zygote | None":
+    """Start this process's zygote (once), with ``datasets`` decoded in memory for its kernels; None where
+    warm starts are not available."""
     global _zygote
     if _zygote is None and available():
-        _zygote = Zygote()
+        _zygote = Zygote(datasets)
     return _zygote
 
 
@@ -97,10 +98,10 @@ class ForkedProcess:
 class Zygote:
     """Client side: the zygote process and the socket that asks it for children."""
 
-    def __init__(self):
+    def __init__(self, datasets: tuple = ()):
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-        self.process = subprocess.Popen([sys.executable, "-m", "autograder.warm", str(theirs.fileno())],
+        self.process = subprocess.Popen([sys.executable, "-m", "autograder.warm", str(theirs.fileno()), *datasets],
                                         pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
                                         preexec_fn=die_with_parent)
@@ -201,22 +202,28 @@ def _child(request: dict, fds: list) -> None:
             kernelapp.launch_new_instance()
         else:
             from autograder import sandbox
+            from data_tools import datasets
 
+            datasets.clear_cache()  # the sandbox gets images, never the test labels
             sandbox.main()
         code = 0
     finally:
         os._exit(code)
 
 
-def serve(fd: int) -> None:
-    """The zygote's loop: import once, then fork a child per request and reap the children."""
+def serve(fd: int, datasets: list) -> None:
+    """The zygote's loop: import once (and decode ``datasets``), then fork a child per request and reap
+    the children."""
     import importlib
 
     for name in PRELOAD:
         importlib.import_module(name)
     import torch
 
+    from data_tools.datasets import preload
+
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)  # a first optimizer finishes torch's lazy imports
+    preload(datasets)
     channel = socket.socket(fileno=fd)
     codes: dict = {}
 
@@ -254,4 +261,4 @@ def serve(fd: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]))
+    serve(int(sys.argv[1]), sys.argv[2:])

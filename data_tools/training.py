@@ -114,15 +114,44 @@ def _input_batches(images, batch_size: int) -> Iterable[torch.Tensor]:
     raise TypeError(f"predict takes a float tensor (N, C, H, W) or a BatchLoader, not {type(images).__name__}.")
 
 
+def _has_conv_weights(model: nn.Module) -> bool:
+    return any(p.dim() == 4 for p in model.parameters())
+
+
+def _is_channels_last(model: nn.Module) -> bool:
+    return any(p.dim() == 4 and p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous()
+               for p in model.parameters())
+
+
 def predict(model: nn.Module, images, *, batch_size: int = 1000, device=None, return_probs: bool = False):
     """Predicted labels (N,) int64 on the CPU for normalized float images (N, C, H, W) or an
     unshuffled BatchLoader; with ``return_probs=True`` returns ``(labels, probs)``, probs (N, classes)
-    softmax probabilities. Runs in eval mode and restores the model's previous mode."""
+    softmax probabilities. Runs in eval mode and restores the model's previous mode.
+
+    On a CPU a convolutional model runs in the channels-last memory format (2–3x faster there) and gets
+    its own format back afterwards; a forward that cannot take it (e.g. ``x.view(n, -1)`` on a
+    channels-last activation) runs in the default format instead.
+    """
     device = torch.device(device) if device is not None else _model_device(model)
+    restore = torch.channels_last if _is_channels_last(model) else torch.contiguous_format
+    channels_last = device.type == "cpu" and _has_conv_weights(model)
     outputs = []
-    with _eval_mode(model), torch.inference_mode():
-        for x in _input_batches(images, batch_size):
-            outputs.append(model(x.to(device, non_blocking=True)).float().cpu())
+    with _eval_mode(model), torch.no_grad():  # not inference_mode: the converted weights must stay trainable
+        if channels_last:
+            model.to(memory_format=torch.channels_last)
+        try:
+            for x in _input_batches(images, batch_size):
+                x = x.to(device, non_blocking=True)
+                if channels_last and x.dim() == 4:
+                    try:
+                        outputs.append(model(x.contiguous(memory_format=torch.channels_last)).float().cpu())
+                        continue
+                    except RuntimeError:  # this forward needs the default format: use it from here on
+                        channels_last = False
+                        model.to(memory_format=torch.contiguous_format)
+                outputs.append(model(x).float().cpu())
+        finally:
+            model.to(memory_format=restore)
     if not outputs:
         raise ValueError("predict got no images: pass a non-empty tensor or loader.")
     logits = torch.cat(outputs)

@@ -172,6 +172,32 @@ def test_predict_labels_and_probabilities_from_tensor_or_loader():
         predict(model, data.images)
 
 
+class Viewing(nn.Module):
+    """A student-style forward: ``x.view(n, -1)`` fails on a channels-last activation."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv2d(1, 4, 3, padding=1), nn.Linear(4 * 8 * 8, 4)
+
+    def forward(self, x):
+        x = self.conv(x)
+        return self.fc(x.view(x.size(0), -1))
+
+
+@pytest.mark.parametrize("make", [small_cnn, Viewing], ids=["cnn", "view-in-forward"])
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_predict_runs_channels_last_on_cpu_and_hands_the_model_back_as_it_was(make, layout):
+    torch.manual_seed(0)
+    data = quadrant_data(40, 5)
+    model = make()
+    with torch.no_grad():
+        expected = model.eval()(data.normalized()).argmax(1)
+    model.train().to(memory_format=layout)
+    assert torch.equal(predict(model, data.normalized(), batch_size=16), expected)
+    assert all(p.is_contiguous(memory_format=layout) for p in model.parameters() if p.dim() == 4)
+    fit(model, BatchLoader(data, 10, device=CPU), epochs=1, progress=False)  # its weights still train
+
+
 def test_pick_device_honours_environment_then_preference(monkeypatch):
     monkeypatch.delenv(ENV_DEVICE, raising=False)
     assert pick_device("cpu") == CPU

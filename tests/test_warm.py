@@ -102,3 +102,32 @@ def test_plots_render_inline_as_in_a_cold_kernel(lane, tmp_path, monkeypatch):
         client.stop_channels()
     assert [m["content"]["text"].strip() for m in outputs if m["msg_type"] == "stream"] == [warm.INLINE_BACKEND]
     assert any("image/png" in m["content"].get("data", {}) for m in outputs if m["msg_type"] == "display_data")
+
+
+def test_a_zygote_decodes_the_lanes_data_once_for_its_kernels_not_its_sandboxes(tmp_path, monkeypatch):
+    from autograder.sandbox import Sandbox
+
+    monkeypatch.setenv("CNN_COURSE_OFFLINE", "1")  # CIFAR-10: the synthetic stand-in, built in the zygote
+    monkeypatch.setenv("CNN_COURSE_FAST", "1")
+    spec = tmp_path / "jupyter"
+    install_kernelspec(spec)
+    monkeypatch.setenv("JUPYTER_PATH", str(spec))
+    monkeypatch.setattr(warm, "_zygote", warm.Zygote(("cifar10",)))
+    cached = ("def cached():\n    from data_tools import datasets\n"
+              "    return sum(c.cache_info().currsize for c in (datasets._real_arrays, datasets._embedded_arrays,\n"
+              "                                                 datasets._synthetic_cifar))\n")
+    try:
+        manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(tmp_path))
+        try:
+            assert run(client, cached + "print(cached())").strip() == "1"
+        finally:
+            manager.shutdown_kernel(now=True)
+            client.stop_channels()
+        sandbox = Sandbox(tmp_path, timeout=60)
+        try:
+            sandbox.exec(cached, "<probe>")
+            assert sandbox.call("cached") == 0
+        finally:
+            sandbox.close()
+    finally:
+        warm._zygote.close()
