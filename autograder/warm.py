@@ -1,11 +1,12 @@
 """Warm starts for grading: fresh processes for student code without paying for ``import torch`` each time.
 
 A lane starts one *zygote*: a process that imports torch, NumPy, IPython's kernel and the course
-libraries once, decodes the data sets the lane's notebooks load, and never runs student code. Every notebook kernel and every re-check sandbox of the
-lane is a new ``fork`` of it: a fresh process per submission (nothing of the previous student
-survives), with the same limits, hidden directories and environment as a cold start, ready in
-milliseconds instead of seconds. Kernels reach it through :class:`WarmProvisioner`, jupyter_client's
-kernel-provisioner hook; without a zygote (or off Linux) everything starts cold as before.
+libraries once, decodes the data sets the lane's notebooks load, and never runs student code. Every
+notebook kernel and every re-check sandbox of the lane is a new ``fork`` of it: a fresh process per
+submission (nothing of the previous student survives), with the same limits, hidden directories and
+environment as a cold start, ready in milliseconds instead of seconds. Kernels reach it through
+:class:`WarmProvisioner`, jupyter_client's kernel-provisioner hook; without a zygote (or off Linux)
+everything starts cold as before.
 """
 from __future__ import annotations
 

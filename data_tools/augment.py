@@ -25,7 +25,8 @@ def _windows(padded: torch.Tensor, h: int, w: int) -> torch.Tensor:
     return padded.as_strided((count, c, h, w), (1, height * width, width, 1))
 
 
-def _shifted_crops(batch: torch.Tensor, padding: int, generator: torch.Generator | None, flip_p: float) -> torch.Tensor:
+def _shifted_crops(batch: torch.Tensor, padding: int, generator: torch.Generator | None,
+                   flip_p: float) -> torch.Tensor:
     """Each image zero-padded, cropped back at its own random offset and, with probability ``flip_p``,
     mirrored: one ``index_select`` gathers every crop (mirrored ones from a mirrored copy of the padding)."""
     b, c, h, w = batch.shape
