@@ -134,10 +134,10 @@ def predict(model: nn.Module, images, *, batch_size: int = 1000, device=None, re
     """
     device = torch.device(device) if device is not None else _model_device(model)
     restore = torch.channels_last if _is_channels_last(model) else torch.contiguous_format
-    channels_last = device.type == "cpu" and _has_conv_weights(model)
+    converted = channels_last = device.type == "cpu" and _has_conv_weights(model)
     outputs = []
     with _eval_mode(model), torch.no_grad():  # not inference_mode: the converted weights must stay trainable
-        if channels_last:
+        if converted:
             model.to(memory_format=torch.channels_last)
         try:
             for x in _input_batches(images, batch_size):
@@ -151,7 +151,8 @@ def predict(model: nn.Module, images, *, batch_size: int = 1000, device=None, re
                         model.to(memory_format=torch.contiguous_format)
                 outputs.append(model(x).float().cpu())
         finally:
-            model.to(memory_format=restore)
+            if converted:
+                model.to(memory_format=restore)
     if not outputs:
         raise ValueError("predict got no images: pass a non-empty tensor or loader.")
     logits = torch.cat(outputs)
