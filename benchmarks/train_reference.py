@@ -65,7 +65,7 @@ def load(dataset: str, tiny: bool) -> tuple:
     """(train, test, seconds) loading both splits cold (the in-memory cache is cleared first)."""
     from data_tools import datasets
 
-    datasets._real_arrays.cache_clear()
+    datasets.clear_cache()
     start = time.perf_counter()
     train, test = (datasets.load_dataset(dataset, split, fast=tiny) for split in ("train", "test"))
     return train, test, time.perf_counter() - start

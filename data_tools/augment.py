@@ -17,6 +17,12 @@ def _randint(high: int, size: tuple, generator: torch.Generator | None, device: 
     return torch.randint(high, size, generator=generator, device=source).to(device)
 
 
+def _coin(b: int, p: float, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
+    """(b,) booleans, each True with probability ``p``, drawn from ``generator`` and returned on ``device``."""
+    source = generator.device if generator is not None else device
+    return (torch.rand(b, generator=generator, device=source) < p).to(device)
+
+
 def _windows(padded: torch.Tensor, h: int, w: int) -> torch.Tensor:
     """Every h×w window of a contiguous (N, C, H, W) tensor as one overlapping strided view, indexed by the
     flat offset of the window's top-left pixel (a view: nothing is copied)."""
@@ -34,8 +40,7 @@ def _shifted_crops(batch: torch.Tensor, padding: int, generator: torch.Generator
     offsets = _randint(2 * padding + 1, (2, b), generator, batch.device)
     image = torch.arange(b, device=batch.device)
     if flip_p > 0:
-        source = generator.device if generator is not None else batch.device
-        flip = (torch.rand(b, generator=generator, device=source) < flip_p).to(batch.device)
+        flip = _coin(b, flip_p, generator, batch.device)
         padded = torch.cat([padded, padded.flip(-1)])  # a mirrored crop = a crop of the mirrored padding
         image = image + b * flip
     height, width = h + 2 * padding, w + 2 * padding
@@ -55,8 +60,7 @@ def random_crop(batch: torch.Tensor, padding: int = 4, generator: torch.Generato
 
 def random_hflip(batch: torch.Tensor, p: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
     """Mirror each image left-right with probability ``p``."""
-    source = generator.device if generator is not None else batch.device
-    flip = (torch.rand(batch.shape[0], generator=generator, device=source) < p).to(batch.device)
+    flip = _coin(batch.shape[0], p, generator, batch.device)
     return torch.where(flip[:, None, None, None], batch.flip(-1), batch)
 
 

@@ -150,9 +150,7 @@ def load_dataset(name: str, split: str = "train", *, fast: bool | None = None, f
 
 
 def _local_files(name: str) -> bool:
-    roles = ("archive",) if name == "cifar10" else tuple(f"{split}_{kind}" for split in SPLITS
-                                                         for kind in ("images", "labels"))
-    return all(find_local(name, role) is not None for role in roles)
+    return all(find_local(name, role) is not None for role in REGISTRY[name].files)
 
 
 def preload(names) -> None:

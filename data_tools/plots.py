@@ -67,8 +67,8 @@ def _displayable(images) -> np.ndarray:
 def _mosaic(pictures: np.ndarray, captions, ncols: int, *, cell: float, title: str, cmap: str = "gray",
             fontsize: float = 8, color: str = "black") -> plt.Figure:
     """``pictures`` (N, h, w) or (N, h, w, 3) in [0, 1] tiled row by row into one image on one axes, each
-    with its caption above it (white between tiles). One axes instead of one per picture: a grid of 32
-    images draws about ten times faster."""
+    with its caption above it (white between tiles). One axes instead of one per picture: a grid draws
+    5–10× faster."""
     count, h, w = pictures.shape[:3]
     ncols = max(1, min(ncols, count))
     nrows = max(1, math.ceil(count / ncols))
