@@ -86,11 +86,13 @@ _hidden: list = []
 _limits = Limits()
 
 
-def _start_lane(master_dir: str, ids: list, limits: Limits, hidden: list) -> None:
+def _start_lane(master_dir: str, ids: list, limits: Limits, hidden: list, threads: int) -> None:
     """A lane's course is generated from the *release*: hidden tests are nowhere in what its kernels
-    can reach (the notebook, the folder, the gradebook); the lane re-checks them outside the kernel."""
+    can reach (the notebook, the folder, the gradebook); the lane re-checks them outside the kernel.
+    Its kernels get ``threads`` CPU threads (OMP_NUM_THREADS, which ``configure_cpu_threads`` honours)."""
     global _lane, _master_sources, _hidden, _limits
     _hidden, _limits = list(hidden), limits
+    os.environ["OMP_NUM_THREADS"] = str(threads)
     lane_dir = Path(master_dir).parent / "lanes" / str(os.getpid())
     shutil.rmtree(lane_dir, ignore_errors=True)
     install_kernelspec(lane_dir / "jupyter")
@@ -171,6 +173,8 @@ def grade_all(submissions: list[Submission], workdir: Path, *, workers: int = 2,
     """
     from tqdm.auto import tqdm
 
+    from data_tools.cpus import cpu_cores
+
     ids = sorted({s.assignment for s in submissions if s.problem is None})
     master = Course(Path(workdir) / "course", ids, sources=sources, extra_config=record_config())
     results = {(s.student, s.assignment): Result(s.student, s.assignment, reason=s.problem or "",
@@ -182,9 +186,11 @@ def grade_all(submissions: list[Submission], workdir: Path, *, workers: int = 2,
     hide = [str(master.workdir), str(executed_root), str(sources)] + [str(h) for h in hidden]
     executed_root.mkdir(parents=True, exist_ok=True)
     # Lanes are spawned, not forked: a fork of a process whose torch thread pool already ran (a test,
-    # a TA's notebook) crashes in the child's first parallel torch operation.
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_start_lane, initargs=(str(master.workdir), ids, limits, hide)) as pool:
+    # a TA's notebook) crashes in the child's first parallel torch operation. The lanes split the cores.
+    workers = max(1, workers)
+    threads = max(1, cpu_cores() // workers)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_start_lane, initargs=(str(master.workdir), ids, limits, hide, threads)) as pool:
         futures = {pool.submit(execute_in_lane, s, str(executed_root)): s for s in todo}
         for future in as_completed(futures):
             s = futures[future]

@@ -112,7 +112,7 @@ class Sandbox:
     def function(self, name: str) -> "RemoteFunction":
         return RemoteFunction(self, name)
 
-    def predict(self, model_class: str, checkpoint: str, images, *, max_bytes: int, batch_size: int = 500):
+    def predict(self, model_class: str, checkpoint: str, images, *, max_bytes: int, batch_size: int = 256):
         """Predicted labels of the student's model (rebuilt and loaded from ``checkpoint``) for ``images``."""
         reply = self.request({"op": "predict", "model_class": model_class, "checkpoint": checkpoint,
                               "images": wire.encode(images), "max_bytes": max_bytes, "batch_size": batch_size})

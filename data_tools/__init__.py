@@ -19,6 +19,7 @@ _EXPORTS = {
     "synthetic": ("make_synthetic_cifar",),
     "augment": ("random_crop", "random_hflip", "crop_flip"),
     "loader": ("BatchLoader", "ImageDataset", "loaders"),
+    "cpus": ("cpu_cores",),
     "device": ("pick_device", "set_seed", "configure_cpu_threads"),
     "training": ("fit", "evaluate", "predict", "History"),
     "checkpoints": ("save_checkpoint", "load_checkpoint", "CheckpointError"),

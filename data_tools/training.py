@@ -123,14 +123,15 @@ def _is_channels_last(model: nn.Module) -> bool:
                for p in model.parameters())
 
 
-def predict(model: nn.Module, images, *, batch_size: int = 1000, device=None, return_probs: bool = False):
+def predict(model: nn.Module, images, *, batch_size: int = 256, device=None, return_probs: bool = False):
     """Predicted labels (N,) int64 on the CPU for normalized float images (N, C, H, W) or an
     unshuffled BatchLoader; with ``return_probs=True`` returns ``(labels, probs)``, probs (N, classes)
     softmax probabilities. Runs in eval mode and restores the model's previous mode.
 
     On a CPU a convolutional model runs in the channels-last memory format (2–3x faster there) and gets
     its own format back afterwards; a forward that cannot take it (e.g. ``x.view(n, -1)`` on a
-    channels-last activation) runs in the default format instead.
+    channels-last activation) runs in the default format instead. Batches of 256 keep a small network's
+    activations in the CPU's cache: up to 2x faster than batches of 1,000 on one thread.
     """
     device = torch.device(device) if device is not None else _model_device(model)
     restore = torch.channels_last if _is_channels_last(model) else torch.contiguous_format

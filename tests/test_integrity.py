@@ -1,6 +1,8 @@
-"""Every known way to fool plain nbgrader, graded by our grader on a tiny course: none works."""
+"""Every known way to fool plain nbgrader, graded by our grader on a tiny course: none works.
+Also here, since it needs a graded run: parallel lanes split the cores between their kernels."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from pathlib import Path
@@ -31,6 +33,7 @@ def graded(tmp_path_factory):
     empty, solved = blank(ASSIGNMENT, root), solution_filled(ASSIGNMENT, root)
     notebooks = {"honest": solved, "blank": empty}
     notebooks.update({a.name: attacks.build(a, empty, solved) for a in attacks.ATTACKS})
+    notebooks["threads"] = counting_threads(solved)
     subs = []
     for student, nb in notebooks.items():
         folder = tmp_path_factory.mktemp("subs") / student / ASSIGNMENT
@@ -41,6 +44,15 @@ def graded(tmp_path_factory):
     master, results = grade_all(subs, work, workers=2, progress=False, sources=root / "solutions",
                                 limits=Limits(cell_timeout=8, notebook_timeout=120, kernel_memory=4 << 30))
     return {r.student: r for r in results}, work, master
+
+
+def counting_threads(solved):
+    """The honest notebook, whose first answer also prints what a notebook's configure_cpu_threads() gets."""
+    nb = copy.deepcopy(solved)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "double")
+    cell.source = ("from data_tools.device import configure_cpu_threads\n"
+                   "print('threads:', configure_cpu_threads())\n" + cell.source)
+    return nb
 
 
 def auto_score(result) -> float:
@@ -77,6 +89,16 @@ def test_hidden_tests_are_out_of_the_kernels_reach(graded):
 def test_huge_output_is_truncated(graded):
     executed = graded[1] / "executed" / "huge-output" / ASSIGNMENT / NOTEBOOK
     assert executed.stat().st_size < 1_000_000  # 20 MB were printed
+
+
+def test_lanes_split_the_cores_between_their_kernels(graded):
+    """Two lanes: each kernel gets half the cores, even when the notebook asks for all of them (two
+    kernels with a thread per core would fight over the cores and slow each other down)."""
+    from data_tools.cpus import cpu_cores
+
+    assert auto_score(graded[0]["threads"]) == sum(AUTO_POINTS.values())
+    executed = graded[1] / "executed" / "threads" / ASSIGNMENT / NOTEBOOK
+    assert f"threads: {max(1, cpu_cores() // 2)}\\n" in executed.read_text()
 
 
 def test_restored_cells_are_noted(graded):

@@ -234,3 +234,17 @@ def test_configure_cpu_threads_sets_and_returns_a_sane_count():
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert 1 <= threads <= available
     assert torch.get_num_threads() == threads
+
+
+@pytest.mark.parametrize("value, expected", [("1", 1), ("64", None), ("", None), ("two", None), ("0", None)])
+def test_configure_cpu_threads_honours_an_explicit_omp_num_threads(monkeypatch, value, expected):
+    """A grading lane (or a batch scheduler) caps its kernels with OMP_NUM_THREADS; a notebook's
+    configure_cpu_threads() must not undo that, or parallel lanes fight over the cores."""
+    before = torch.get_num_threads()
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    uncapped = configure_cpu_threads()
+    monkeypatch.setenv("OMP_NUM_THREADS", value)
+    try:
+        assert configure_cpu_threads() == (expected or uncapped) == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
