@@ -16,8 +16,17 @@ KERNEL_NAME = "cnn-course-grader"
 WARNING_LINES = re.compile(r"^\S[^\n]*:\d+: \w*Warning: [^\n]*\n(?:[ \t]+[^\n]*\n?)?", re.MULTILINE)
 
 
+# The grading kernels' IPython profile, instead of the TA's ~/.ipython (startup scripts, history database).
+KERNEL_CONFIG = """\
+c.HistoryManager.enabled = False
+c.InlineBackend.print_figure_kwargs = {"bbox_inches": "tight", "pil_kwargs": {"compress_level": 1}}
+"""
+# PNG compression level 1 instead of 6: figures draw about 15 % faster, files are about 20 % larger.
+
+
 def install_kernelspec(directory: Path) -> Path:
-    """Write the grading kernelspec under ``directory/kernels``; put ``directory`` on JUPYTER_PATH.
+    """Write the grading kernelspec under ``directory/kernels`` and its IPython profile under
+    ``directory/ipython``; put ``directory`` on JUPYTER_PATH.
 
     Its kernels start through :class:`autograder.warm.WarmProvisioner` (a fork of the lane's zygote)
     when that provisioner is installed (``pip install -e .`` registers it), else as a new process."""
@@ -27,12 +36,16 @@ def install_kernelspec(directory: Path) -> Path:
 
     spec = Path(directory) / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
+    profile = Path(directory) / "ipython" / "profile_default"
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / "ipython_kernel_config.py").write_text(KERNEL_CONFIG)
     metadata = {"kernel_provisioner": {"provisioner_name": PROVISIONER}} \
         if entry_points(group="jupyter_client.kernel_provisioners", name=PROVISIONER) else {}
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "autograder.kernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (grading, limited)", "language": "python",
-        "env": {"PYTHONWARNINGS": "ignore::DeprecationWarning"}, "metadata": metadata,
+        "env": {"PYTHONWARNINGS": "ignore::DeprecationWarning", "IPYTHONDIR": str(profile.parent)},
+        "metadata": metadata,
     }, indent=1))
     return spec
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import nbformat
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds,
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, DeduplicateIds,
                                     LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 from traitlets.config import Config
 
@@ -56,8 +56,8 @@ class Result:
 
 def lane_config(limits: Limits) -> Config:
     c = Config()
-    c.Autograde.autograde_preprocessors = [GradingExecute, StripWarnings, LimitOutput, SaveAutoGrades,
-                                           AssignLatePenalties, CheckCellMetadata]
+    # Grades are computed and saved by the parent's record step (record_config), not here.
+    c.Autograde.autograde_preprocessors = [GradingExecute, StripWarnings, LimitOutput]
     c.OverwriteCells.add_missing_cells = True
     c.GradingExecute.timeout = limits.cell_timeout
     c.GradingExecute.notebook_timeout = limits.notebook_timeout
@@ -72,7 +72,7 @@ def record_config() -> Config:
     """nbgrader autograde that keeps the lane's outputs and only computes and saves the grades."""
     c = Config()
     c.Autograde.sanitize_preprocessors = [DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
-    c.Autograde.autograde_preprocessors = [SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    c.Autograde.autograde_preprocessors = [SaveAutoGrades, AssignLatePenalties]
     c.OverwriteCells.add_missing_cells = True
     return c
 

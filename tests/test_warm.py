@@ -73,6 +73,38 @@ def test_kernels_leave_the_zygotes_objects_out_of_their_garbage_collections(lane
     assert frozen > 100_000
 
 
+PROFILE_PROBE = ("ip = get_ipython()\nimport matplotlib.pyplot\nfrom matplotlib_inline.config import InlineBackend\n"
+                 "print(ip.profile_dir.location.startswith(os.environ['JUPYTER_PATH']), ip.history_manager.enabled,\n"
+                 "      InlineBackend.instance().print_figure_kwargs['pil_kwargs'])")
+
+
+@pytest.mark.parametrize("warm_start", [True, False], ids=["warm", "cold"])
+def test_kernels_use_the_grading_profile_not_the_tas(tmp_path, monkeypatch, warm_start):
+    """Whatever the TA's ~/.ipython holds (startup scripts, history) stays out of grading kernels; theirs
+    keeps no history and writes figures with fast PNG compression."""
+    spec = tmp_path / "jupyter"
+    install_kernelspec(spec)
+    monkeypatch.setenv("JUPYTER_PATH", str(spec))
+    tas = tmp_path / "tas-ipython"
+    (tas / "profile_default" / "startup").mkdir(parents=True)
+    (tas / "profile_default" / "startup" / "00-ta.py").write_text("TA_STARTUP = True\n")
+    monkeypatch.setenv("IPYTHONDIR", str(tas))
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # figures go inline, as in a grading run
+    zygote = warm.Zygote() if warm_start else None
+    monkeypatch.setattr(warm, "_zygote", zygote)
+    try:
+        manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(tmp_path))
+        try:
+            text = run(client, "import os\n" + PROFILE_PROBE + "\nprint('TA_STARTUP' in globals())")
+        finally:
+            manager.shutdown_kernel(now=True)
+            client.stop_channels()
+    finally:
+        if zygote is not None:
+            zygote.close()
+    assert text.split("\n")[:2] == ["True False {'compress_level': 1}", "False"]
+
+
 def test_a_dead_kernel_is_seen_as_dead_and_reports_its_exit(lane, tmp_path):
     manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(tmp_path))
     try:
