@@ -17,11 +17,11 @@ WARNING_LINES = re.compile(r"^\S[^\n]*:\d+: \w*Warning: [^\n]*\n(?:[ \t]+[^\n]*\
 
 
 # The grading kernels' IPython profile, instead of the TA's ~/.ipython (startup scripts, history database).
+# PNG compression level 1 instead of 6: figures draw about 15 % faster, files are about 20 % larger.
 KERNEL_CONFIG = """\
 c.HistoryManager.enabled = False
 c.InlineBackend.print_figure_kwargs = {"bbox_inches": "tight", "pil_kwargs": {"compress_level": 1}}
 """
-# PNG compression level 1 instead of 6: figures draw about 15 % faster, files are about 20 % larger.
 
 
 def install_kernelspec(directory: Path) -> Path:
