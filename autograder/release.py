@@ -51,6 +51,16 @@ def sync_setup_cell(path: Path) -> bool:
     return False
 
 
+def strip_run_state(path: Path) -> None:
+    """Remove what the solution run left beyond outputs (nbgrader clears only those): the widget state of
+    its progress bars, with their accuracies, and nbclient's per-cell timestamps."""
+    nb = nbformat.read(str(path), as_version=4)
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, str(path))
+
+
 def release(ids: list[str] | None = None, *, root: Path = REPO_ROOT, dest: Path | None = None) -> list[Path]:
     """Validate the sources, then run nbgrader ``generate_assignment`` into ``dest`` (default: ``course/``).
 
@@ -74,4 +84,7 @@ def release(ids: list[str] | None = None, *, root: Path = REPO_ROOT, dest: Path 
             result = api.generate_assignment(assignment, force=True, create=True)
             if not result["success"]:
                 raise ReleaseError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('error') or result.get('log')}")
-    return [dest / a / nb.name for a in ids for nb in notebooks(a, root)]
+    released = [dest / a / nb.name for a in ids for nb in notebooks(a, root)]
+    for path in released:
+        strip_run_state(path)
+    return released

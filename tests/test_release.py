@@ -43,6 +43,8 @@ def test_release_hides_solutions_and_hidden_tests(fresh_release):
         nb = nbformat.read(str(notebook), as_version=4)
         assert nb.cells[0].source == SETUP_CELL
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "released outputs must be clean"
+        assert "widgets" not in nb.metadata, f"{notebook.name} leaks the solution run's widget state"
+        assert not any("execution" in c.metadata for c in nb.cells), f"{notebook.name} leaks the solution run's timings"
 
 
 def _toy(path: Path, cells) -> Path:
@@ -71,15 +73,22 @@ def test_validation_names_each_problem(tmp_path, cells, problem):
 
 
 def test_sources_may_keep_outputs_but_the_release_is_clean(tmp_path):
+    """Outputs, progress-bar widget state and cell timings of the solution run stay out of the release."""
     source = tmp_path / "solutions" / "00_toy"
     source.mkdir(parents=True)
     cell = new_code_cell("print(99.2)", execution_count=3,
-                         outputs=[nbformat.v4.new_output("stream", name="stdout", text="99.2\n")])
-    _toy(source / "00_toy.ipynb", [cell])
-    assert validate_source(source / "00_toy.ipynb") == []
+                         outputs=[nbformat.v4.new_output("stream", name="stdout", text="99.2\n")],
+                         metadata={"execution": {"iopub.execute_input": "2026-11-23T10:00:00Z"}})
+    path = _toy(source / "00_toy.ipynb", [cell])
+    nb = nbformat.read(str(path), as_version=4)
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"acc": "99.2%"}}}
+    nbformat.write(nb, str(path))
+    assert validate_source(path) == []
     release(root=tmp_path)
     released = nbformat.read(str(tmp_path / "course" / "00_toy" / "00_toy.ipynb"), as_version=4)
     assert not released.cells[1].outputs and released.cells[1].execution_count is None
+    assert "widgets" not in released.metadata and "execution" not in released.cells[1].metadata
+    assert "99.2%" not in (tmp_path / "course" / "00_toy" / "00_toy.ipynb").read_text()
 
 
 def test_release_refuses_invalid_sources(tmp_path):
