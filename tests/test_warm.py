@@ -3,6 +3,7 @@ directories and environment of a cold start (sandboxes are covered in test_sandb
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 from jupyter_client.manager import start_new_kernel
@@ -26,6 +27,17 @@ def lane(tmp_path_factory):
         warm._zygote.close()
 
 
+@contextmanager
+def kernel(cwd):
+    """(manager, client) of a grading kernel started in ``cwd``, shut down afterwards."""
+    manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(cwd))
+    try:
+        yield manager, client
+    finally:
+        manager.shutdown_kernel(now=True)
+        client.stop_channels()
+
+
 def run(client, code: str) -> str:
     """The stdout of ``code`` run in the kernel."""
     outputs = []
@@ -43,16 +55,12 @@ def test_kernels_are_fresh_forks_of_the_zygote_with_torch_already_imported(lane,
     pids = []
     for student in ("first", "second"):
         monkeypatch.setenv("CNN_TEST_STUDENT", student)
-        manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(tmp_path))
-        try:
+        with kernel(tmp_path) as (_, client):
             text = run(client, "import os, sys, resource\n"
                                "print(os.getpid(), os.getppid(), 'torch' in sys.modules, os.getcwd(),\n"
                                "      os.environ['CNN_TEST_STUDENT'], resource.getrlimit(resource.RLIMIT_AS)[0],\n"
                                f"      os.listdir({str(secret)!r}), 'left' in globals())\n"
                                "left = 1")
-        finally:
-            manager.shutdown_kernel(now=True)
-            client.stop_channels()
         pid, parent, torch_loaded, cwd, name, memory, listing, leftover = text.split(maxsplit=7)
         assert (parent, torch_loaded, cwd, name, memory) == (str(lane.process.pid), "True", str(tmp_path), student,
                                                              str(5 << 30))
@@ -64,12 +72,8 @@ def test_kernels_are_fresh_forks_of_the_zygote_with_torch_already_imported(lane,
 def test_kernels_leave_the_zygotes_objects_out_of_their_garbage_collections(lane, tmp_path):
     """The zygote froze what it imported: a kernel's full collection would otherwise walk (and copy, page
     by page) all of torch's objects, 0.8 s each time instead of 0.1 s."""
-    manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(tmp_path))
-    try:
+    with kernel(tmp_path) as (_, client):
         frozen = int(run(client, "import gc\nprint(gc.get_freeze_count())"))
-    finally:
-        manager.shutdown_kernel(now=True)
-        client.stop_channels()
     assert frozen > 100_000
 
 
@@ -93,12 +97,8 @@ def test_kernels_use_the_grading_profile_not_the_tas(tmp_path, monkeypatch, warm
     zygote = warm.Zygote() if warm_start else None
     monkeypatch.setattr(warm, "_zygote", zygote)
     try:
-        manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(tmp_path))
-        try:
+        with kernel(tmp_path) as (_, client):
             text = run(client, "import os\n" + PROFILE_PROBE + "\nprint('TA_STARTUP' in globals())")
-        finally:
-            manager.shutdown_kernel(now=True)
-            client.stop_channels()
     finally:
         if zygote is not None:
             zygote.close()
@@ -106,16 +106,12 @@ def test_kernels_use_the_grading_profile_not_the_tas(tmp_path, monkeypatch, warm
 
 
 def test_a_dead_kernel_is_seen_as_dead_and_reports_its_exit(lane, tmp_path):
-    manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(tmp_path))
-    try:
+    with kernel(tmp_path) as (manager, client):
         client.execute("import os; os._exit(7)")
         process = manager.provisioner.process
         assert isinstance(process, warm.ForkedProcess)
         assert process.wait(timeout=30) == 7
         assert not manager.is_alive()
-    finally:
-        manager.shutdown_kernel(now=True)
-        client.stop_channels()
 
 
 def test_without_a_zygote_kernels_start_cold(tmp_path, monkeypatch):
@@ -123,27 +119,19 @@ def test_without_a_zygote_kernels_start_cold(tmp_path, monkeypatch):
     install_kernelspec(spec)
     monkeypatch.setenv("JUPYTER_PATH", str(spec))
     monkeypatch.setattr(warm, "_zygote", None)
-    manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(tmp_path))
-    try:
+    with kernel(tmp_path) as (manager, client):
         assert not isinstance(manager.provisioner.process, warm.ForkedProcess)
         assert manager.provisioner.process.pid != os.getpid()
-    finally:
-        manager.shutdown_kernel(now=True)
-        client.stop_channels()
 
 
 def test_plots_render_inline_as_in_a_cold_kernel(lane, tmp_path, monkeypatch):
     """The zygote imported matplotlib before ipykernel chose its backend: the fork must still draw
     figures into the notebook (the TA's feedback shows them)."""
     monkeypatch.delenv("MPLBACKEND", raising=False)
-    manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(tmp_path))
-    try:
+    with kernel(tmp_path) as (_, client):
         outputs = []
         client.execute_interactive("import matplotlib, matplotlib.pyplot as plt\nprint(matplotlib.get_backend())\n"
                                    "plt.plot([1, 2]);", timeout=60, output_hook=outputs.append)  # shown as notebooks do
-    finally:
-        manager.shutdown_kernel(now=True)
-        client.stop_channels()
     assert [m["content"]["text"].strip() for m in outputs if m["msg_type"] == "stream"] == [warm.INLINE_BACKEND]
     assert any("image/png" in m["content"].get("data", {}) for m in outputs if m["msg_type"] == "display_data")
 
@@ -161,12 +149,8 @@ def test_a_zygote_decodes_the_lanes_data_once_for_its_kernels_not_its_sandboxes(
               "    return sum(c.cache_info().currsize for c in (datasets._real_arrays, datasets._embedded_arrays,\n"
               "                                                 datasets._synthetic_cifar))\n")
     try:
-        manager, client = start_new_kernel(kernel_name=KERNEL_NAME, cwd=str(tmp_path))
-        try:
+        with kernel(tmp_path) as (_, client):
             assert run(client, cached + "print(cached())").strip() == "1"
-        finally:
-            manager.shutdown_kernel(now=True)
-            client.stop_channels()
         sandbox = Sandbox(tmp_path, timeout=60)
         try:
             sandbox.exec(cached, "<probe>")
