@@ -89,7 +89,7 @@ _limits = Limits()
 def _start_lane(master_dir: str, ids: list, limits: Limits, hidden: list, threads: int) -> None:
     """A lane's course is generated from the *release*: hidden tests are nowhere in what its kernels
     can reach (the notebook, the folder, the gradebook); the lane re-checks them outside the kernel.
-    Its kernels get ``threads`` CPU threads (OMP_NUM_THREADS, which ``configure_cpu_threads`` honours)."""
+    Its kernels get ``threads`` CPU threads (OMP_NUM_THREADS, which ``configure_cpu`` honours)."""
     global _lane, _master_sources, _hidden, _limits
     _hidden, _limits = list(hidden), limits
     os.environ["OMP_NUM_THREADS"] = str(threads)

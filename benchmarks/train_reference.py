@@ -97,7 +97,7 @@ def train_and_test(namespace: dict, run: Run, train, test, *, epochs: int, lr: f
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="*", help=f"some of {', '.join(RUNS)} (default: all three)")
-    parser.add_argument("--threads", type=int, help="CPU threads (default: configure_cpu_threads())")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: configure_cpu())")
     parser.add_argument("--device", help="cpu, cuda or mps (default: pick_device())")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each fast network, the median is reported (default 3; the lecture's runs once)")
@@ -107,11 +107,11 @@ def main(argv=None) -> dict:
     if unknown:
         parser.error(f"unknown run(s) {', '.join(unknown)}: choose from {', '.join(RUNS)}")
 
-    from data_tools.device import configure_cpu_threads, pick_device
+    from data_tools.device import configure_cpu, pick_device
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    threads = args.threads or configure_cpu_threads()
+    threads = args.threads or configure_cpu()
     device = pick_device(args.device)
     namespace = notebook_namespace()
     torch.optim.AdamW([torch.zeros(1, requires_grad=True)])  # the first optimizer imports torch._dynamo: not timed

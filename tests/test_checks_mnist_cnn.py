@@ -116,6 +116,23 @@ def test_shape_table_lists_every_layer_with_its_output_and_parameters(solution):
     assert "3,212,288" in table and table.strip().endswith("3,274,634")
 
 
+@pytest.mark.parametrize("order", ["x.flatten(1)", "x.permute(0, 2, 3, 1).flatten(1)"])
+def test_shape_table_names_a_flatten_in_either_memory_order(order):
+    """FastCNN flattens (height, width, channel), a view of a channels-last tensor: a Flatten, not "?"."""
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.fc = nn.Conv2d(1, 4, 3, stride=2, padding=1), nn.Linear(4 * 14 * 14, 10)
+
+        def forward(self, x):
+            x = self.conv(x)
+            return self.fc(eval(order))
+
+    rows = checks.shape_table(Head()).splitlines()
+    assert rows[3].split()[:2] == ["Flatten", "(1,"] and "(1, 784)" in rows[3]
+    assert not any(row.startswith("?") for row in rows)
+
+
 def test_loop_cases_always_end_with_an_uneven_batch():
     for hidden in (False, True, True):
         case = checks.loop_case(hidden)

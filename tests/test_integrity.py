@@ -47,11 +47,11 @@ def graded(tmp_path_factory):
 
 
 def counting_threads(solved):
-    """The honest notebook, whose first answer also prints what a notebook's configure_cpu_threads() gets."""
+    """The honest notebook, whose first answer also prints what a notebook's configure_cpu() gets."""
     nb = copy.deepcopy(solved)
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "double")
-    cell.source = ("from data_tools.device import configure_cpu_threads\n"
-                   "print('threads:', configure_cpu_threads())\n" + cell.source)
+    cell.source = ("from data_tools.device import configure_cpu\n"
+                   "print('threads:', configure_cpu())\n" + cell.source)
     return nb
 
 

@@ -1,7 +1,10 @@
 """fit / evaluate / predict / History, and device choice and seeding."""
 from __future__ import annotations
 
+import platform
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,10 +12,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from data_tools.device import ENV_DEVICE, configure_cpu_threads, pick_device, set_seed
+from data_tools.device import ENV_DEVICE, configure_cpu, pick_device, set_seed
 from data_tools.imagedata import ImageData
 from data_tools.loader import BatchLoader, ImageDataset
-from data_tools.training import History, evaluate, fit, predict
+from data_tools.training import History, _fused_where_supported, _optimizer, evaluate, fit, predict
 
 CPU = torch.device("cpu")
 
@@ -88,6 +91,35 @@ def test_fit_uses_the_optimizer_it_is_given_or_named():
     assert history.lr == [0.03]
     with pytest.raises(ValueError, match="optimizer"):
         fit(small_cnn(), BatchLoader(data, 16, device=CPU), epochs=1, optimizer="lion", device=CPU, progress=False)
+
+
+@pytest.mark.parametrize("name", ["adamw", "sgd"])
+def test_named_optimizers_are_fused_where_torch_supports_it(name):
+    """One fused kernel per step for all parameters (5x faster steps for the lecture's network on a CPU)."""
+    supported = tuple(int(part) for part in torch.__version__.split(".")[:2]) >= (2, 4)
+    assert _optimizer(small_cnn(), name, 0.01, 0.0).defaults.get("fused") is (True if supported else None)
+
+
+def test_an_optimizer_without_fused_kernels_here_is_made_plain():
+    class NoFusedKernels(torch.optim.SGD):
+        def __init__(self, params, fused=None, **settings):
+            if fused:
+                raise RuntimeError("`fused=True` requires all the params to be on a supported device")
+            super().__init__(params, **settings)
+
+    optimizer = _fused_where_supported(NoFusedKernels, small_cnn().parameters(), lr=0.1)
+    assert type(optimizer) is NoFusedKernels and not optimizer.defaults.get("fused")
+    assert len(optimizer.param_groups[0]["params"]) == 4  # the parameters were not used up by the first try
+
+
+def test_fit_leaves_frozen_parameters_as_they_were():
+    """A fixed first layer (requires_grad=False, as FastCNN's DCT patterns) stays fixed, weight decay too."""
+    model = small_cnn()
+    model[0].weight.requires_grad_(False)
+    frozen, trained = model[0].weight.clone(), model[5].weight.clone()
+    fit(model, BatchLoader(quadrant_data(64, 0), 16, device=CPU), epochs=2, lr=0.01, weight_decay=0.1,
+        device=CPU, progress=False)
+    assert torch.equal(model[0].weight, frozen) and not torch.equal(model[5].weight, trained)
 
 
 def test_fit_progress_prints_one_summary_line_per_epoch(capsys):
@@ -228,23 +260,57 @@ def test_set_seed_makes_every_generator_repeat():
     assert draw() != first
 
 
-def test_configure_cpu_threads_sets_and_returns_a_sane_count():
+def test_configure_cpu_sets_and_returns_a_sane_count():
     import os
-    threads = configure_cpu_threads()
+    threads = configure_cpu()
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert 1 <= threads <= available
     assert torch.get_num_threads() == threads
 
 
 @pytest.mark.parametrize("value, expected", [("1", 1), ("64", None), ("", None), ("two", None), ("0", None)])
-def test_configure_cpu_threads_honours_an_explicit_omp_num_threads(monkeypatch, value, expected):
+def test_configure_cpu_honours_an_explicit_omp_num_threads(monkeypatch, value, expected):
     """A grading lane (or a batch scheduler) caps its kernels with OMP_NUM_THREADS; a notebook's
-    configure_cpu_threads() must not undo that, or parallel lanes fight over the cores."""
+    configure_cpu() must not undo that, or parallel lanes fight over the cores."""
     before = torch.get_num_threads()
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    uncapped = configure_cpu_threads()
+    uncapped = configure_cpu()
     monkeypatch.setenv("OMP_NUM_THREADS", value)
     try:
-        assert configure_cpu_threads() == (expected or uncapped) == torch.get_num_threads()
+        assert configure_cpu() == (expected or uncapped) == torch.get_num_threads()
     finally:
         torch.set_num_threads(before)
+
+
+# Minor page faults per step of a training-like loop whose buffers (48 MiB) are above glibc's largest adaptive
+# threshold (32 MiB), after the heap has settled; in a fresh process, with configure_cpu() first when asked to.
+FAULTS_PER_STEP = """
+import resource, sys, torch
+from data_tools.device import configure_cpu
+
+if sys.argv[1:] == ["configure"]:
+    configure_cpu()
+torch.set_num_threads(1)
+weight = torch.ones(12 << 20, requires_grad=True)
+
+def step():
+    weight.grad = None
+    (weight * 2).relu().sum().backward()
+
+for _ in range(20):
+    step()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(10):
+    step()
+print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 10)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
+def test_configure_cpu_lets_training_steps_reuse_freed_memory():
+    """By default glibc gives large freed buffers back to the system, and every step pays a page fault per
+    4 KiB of fresh memory (49,156 per step here); after configure_cpu() the steps reuse the freed memory."""
+    runs = {case: subprocess.Popen([sys.executable, "-c", FAULTS_PER_STEP, case], stdout=subprocess.PIPE, text=True)
+            for case in ("default", "configure")}
+    faults = {case: float(run.communicate(timeout=120)[0]) for case, run in runs.items()}
+    assert faults["default"] > 10_000 and faults["configure"] < faults["default"] / 10, faults

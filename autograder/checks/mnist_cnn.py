@@ -123,8 +123,9 @@ def _glue(before: torch.Tensor, after: torch.Tensor) -> list[Layer]:
             continue
         if _close(t, after):
             return layers
-    if before.numel() == after.numel() and torch.equal(before.reshape(-1), after.reshape(-1)):
-        return [Layer("Flatten", tuple(after.shape), None)]  # a reshape, e.g. x.view(-1, 1024)
+    if before.numel() == after.numel() and (torch.equal(before.reshape(-1), after.reshape(-1)) or (
+            before.dim() == 4 and torch.equal(before.permute(0, 2, 3, 1).reshape(-1), after.reshape(-1)))):
+        return [Layer("Flatten", tuple(after.shape), None)]  # a reshape, e.g. x.view(-1, 1024), in CHW or HWC order
     return [Layer("?", tuple(after.shape), None)]
 
 
