@@ -95,7 +95,7 @@ def test_fit_uses_the_optimizer_it_is_given_or_named():
 
 @pytest.mark.parametrize("name", ["adamw", "sgd"])
 def test_named_optimizers_are_fused_where_torch_supports_it(name):
-    """One fused kernel per step for all parameters (5x faster steps for the lecture's network on a CPU)."""
+    """One fused kernel per step for all parameters (5x faster AdamW updates for the lecture's network on a CPU)."""
     supported = tuple(int(part) for part in torch.__version__.split(".")[:2]) >= (2, 4)
     assert _optimizer(small_cnn(), name, 0.01, 0.0).defaults.get("fused") is (True if supported else None)
 
