@@ -60,7 +60,8 @@ def keep_freed_memory() -> bool:
     above an adaptive 128 KiB–32 MiB threshold, and free memory at the top of its heap), so the next step
     touches fresh pages: thousands of page faults per step. Keeping blocks up to 256 MiB for reuse made the
     training steps of notebook 03's networks 1.2–1.6x faster here (``benchmarks/bench_training_step.py``);
-    the process keeps up to about 1 GiB of freed memory in exchange. Elsewhere (macOS, Windows, musl) there is nothing to do: returns False."""
+    the process keeps up to about 1 GiB of freed memory in exchange. Elsewhere (macOS, Windows, musl) there
+    is nothing to do: returns False."""
     if not sys.platform.startswith("linux"):
         return False
     try:
