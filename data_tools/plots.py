@@ -126,13 +126,17 @@ def show_images(images, labels=None, classes=None, *, n: int = 32, ncols: int = 
 
 def show_filters(weight, title: str = "첫 층의 필터 first-layer filters", ncols: int = 8) -> plt.Figure:
     """First-layer convolution weights (K, C, F, F): colour for 3 input channels, else gray (channel mean);
-    each filter min-max scaled."""
+    each filter min-max scaled; a constant one (no range to scale) is flat light gray if positive, dark gray if
+    negative, mid-gray if zero: white would vanish into the background."""
     array = _numpy(weight)
     if array.ndim != 4:
         raise ValueError(f"Expected conv weights (K, C, F, F), got shape {array.shape}.")
     if array.shape[1] != 3:
         array = array.mean(axis=1)
     pictures = _displayable(array)
+    flat = array.reshape(len(array), -1).astype(np.float64)
+    constant = np.ptp(flat, axis=1) <= 1e-6 * np.abs(flat).max(axis=1)
+    pictures[constant] = (0.5 + 0.25 * np.sign(flat[constant, 0])).reshape((-1,) + (1,) * (pictures.ndim - 1))
     return _mosaic(pictures, [f"#{k}" for k in range(len(pictures))], ncols, cell=1.0, title=title, fontsize=7)
 
 

@@ -87,6 +87,19 @@ def test_show_filters_and_feature_maps(capfd):
     assert capfd.readouterr().err == ""
 
 
+def test_show_filters_shades_a_constant_filter_by_its_sign():
+    """Min-max scaling has no range to use on a flat filter (FastCNN's DCT blur and its negative): positive is
+    drawn light gray, negative dark gray, zero mid-gray, instead of all of them black."""
+    from data_tools.filters import dct_filters
+    blur = dct_filters(5, 1)
+    weights = torch.cat([blur, -blur, torch.zeros_like(blur), torch.randn(1, 1, 5, 5)])
+    tiles = shown(draw(plots.show_filters(weights)))
+    tiles = tiles[~np.isnan(tiles).all(axis=1)]  # without the rows left blank for the captions
+    light, dark, gray, varied = (tiles[:, 6 * k:6 * k + 5] for k in range(4))
+    assert np.all(light == 0.75) and np.all(dark == 0.25) and np.all(gray == 0.5)
+    assert varied.min() == 0 and varied.max() == 1
+
+
 def test_plot_history_one_run_and_a_learning_rate_experiment(capfd):
     history = History(train_loss=[1.0, 0.5, 0.3], train_acc=[0.6, 0.8, 0.9], val_loss=[0.9, 0.6, 0.5],
                       val_acc=[0.65, 0.78, 0.85], lr=[1e-3] * 3, seconds=[1.0] * 3)
