@@ -15,6 +15,7 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 from data_tools import plots
+from data_tools.filters import dct_filters
 from data_tools.imagedata import ImageData
 from data_tools.training import History
 
@@ -90,7 +91,6 @@ def test_show_filters_and_feature_maps(capfd):
 def test_show_filters_shades_a_constant_filter_by_its_sign():
     """Min-max scaling has no range to use on a flat filter (FastCNN's DCT blur and its negative): positive is
     drawn light gray, negative dark gray, zero mid-gray, instead of all of them black."""
-    from data_tools.filters import dct_filters
     blur = dct_filters(5, 1)
     weights = torch.cat([blur, -blur, torch.zeros_like(blur), torch.randn(1, 1, 5, 5)])
     tiles = shown(draw(plots.show_filters(weights)))
