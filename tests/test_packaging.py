@@ -37,6 +37,15 @@ def test_setup_pins_the_local_torch_while_pyproject_stays_loose():
     assert "-c constraints.txt" in (REPO_ROOT / "dev").read_text()
 
 
+def test_shell_scripts_do_not_pipe_into_grep_q_under_pipefail():
+    """`producer | grep -q`: grep exits at its first match, the producer dies of SIGPIPE, and under
+    `set -o pipefail` the pipeline fails at random (./dev reinstalled fonts-nanum on 14 of 20 runs)."""
+    for script in (REPO_ROOT / "dev", REPO_ROOT / ".ci" / "run"):
+        text = script.read_text()
+        assert "pipefail" in text
+        assert not re.search(r"\|\s*grep\s+(-\w+\s+)*-\w*q", text), f"{script.name}: use grep ... >/dev/null"
+
+
 def test_every_exported_name_exists():
     import importlib
 
