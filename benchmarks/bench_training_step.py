@@ -33,13 +33,12 @@ BATCH = 256
 def measure(network: str, memory: str, optimizer: str, steps: int, rounds: int) -> dict:
     """Seconds per training step (median of ``rounds``) and page faults per step, in this process."""
     from benchmarks.train_reference import notebook_namespace
-    from data_tools.cpus import cpu_cores
-    from data_tools.device import configure_cpu
+    from data_tools.device import configure_cpu, set_cpu_threads
 
     if memory == "reuse":
         configure_cpu()
     else:
-        torch.set_num_threads(cpu_cores())
+        set_cpu_threads()  # the same threads, glibc's default memory handling
     torch.manual_seed(0)
     model = notebook_namespace()[network]().to(memory_format=torch.channels_last).train()
     trainable = [p for p in model.parameters() if p.requires_grad]

@@ -283,13 +283,16 @@ def test_configure_cpu_honours_an_explicit_omp_num_threads(monkeypatch, value, e
 
 
 # Minor page faults per step of a training-like loop whose buffers (48 MiB) are above glibc's largest adaptive
-# threshold (32 MiB), after the heap has settled; in a fresh process, with configure_cpu() first when asked to.
+# threshold (32 MiB), after the heap has settled; in a fresh process, with configure_cpu() or set_cpu_threads()
+# first when asked to.
 FAULTS_PER_STEP = """
 import resource, sys, torch
-from data_tools.device import configure_cpu
+from data_tools.device import configure_cpu, set_cpu_threads
 
 if sys.argv[1:] == ["configure"]:
     configure_cpu()
+if sys.argv[1:] == ["threads"]:
+    set_cpu_threads()
 torch.set_num_threads(1)
 weight = torch.ones(12 << 20, requires_grad=True)
 
@@ -309,8 +312,10 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 10)
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
 def test_configure_cpu_lets_training_steps_reuse_freed_memory():
     """By default glibc gives large freed buffers back to the system, and every step pays a page fault per
-    4 KiB of fresh memory (49,156 per step here); after configure_cpu() the steps reuse the freed memory."""
+    4 KiB of fresh memory (49,156 per step here); after configure_cpu() the steps reuse the freed memory.
+    set_cpu_threads() alone (bench_training_step's baseline) leaves glibc's default."""
     runs = {case: subprocess.Popen([sys.executable, "-c", FAULTS_PER_STEP, case], stdout=subprocess.PIPE, text=True)
-            for case in ("default", "configure")}
+            for case in ("default", "threads", "configure")}
     faults = {case: float(run.communicate(timeout=120)[0]) for case, run in runs.items()}
     assert faults["default"] > 10_000 and faults["configure"] < faults["default"] / 10, faults
+    assert faults["threads"] > 10_000, faults
