@@ -14,6 +14,10 @@ def main(argv=None) -> int:
     parser.add_argument("--tiny", action="store_true")
     parser.add_argument("only", nargs="*", help=f"some of {', '.join(BENCHMARKS)}")
     args = parser.parse_args(argv)
+    unknown = [name for name in args.only if name not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}: choose from {', '.join(BENCHMARKS)} "
+                     "(a benchmark's own options: python -m benchmarks.train_reference --help, say)")
     for name in args.only or BENCHMARKS:
         module = importlib.import_module(f"benchmarks.{name}")
         module.main(["--tiny"] if args.tiny else [])

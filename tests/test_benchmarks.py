@@ -25,3 +25,23 @@ def test_benchmark_runs_in_tiny_mode_and_writes_its_results(name):
     assert result["tiny"] is True and result["rows"]
     assert all(row["seconds"] > 0 for row in result["rows"])
     assert any(row["baseline"] for row in result["rows"])  # every table measures against a baseline
+
+
+def test_fast_cnn_runs_are_split_around_the_lecture_networks_run():
+    from benchmarks.train_reference import schedule
+
+    assert schedule(["fast_cnn", "lecture_cnn", "fashion_cnn"], 4) == [
+        ("fast_cnn", 2), ("lecture_cnn", 1), ("fast_cnn", 2), ("fashion_cnn", 4)]
+    assert schedule(["lecture_cnn", "fast_cnn"], 3) == [("fast_cnn", 2), ("lecture_cnn", 1), ("fast_cnn", 1)]
+    assert schedule(["fast_cnn", "lecture_cnn"], 1) == [("fast_cnn", 1), ("lecture_cnn", 1)]  # no empty part
+    assert schedule(["fashion_cnn", "lecture_cnn"], 3) == [("fashion_cnn", 3), ("lecture_cnn", 1)]
+
+
+def test_run_names_an_unknown_benchmark_instead_of_a_traceback(capsys):
+    from benchmarks.run import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train_reference", "fast_cnn"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "fast_cnn" in error and "bench_loader" in error and "python -m benchmarks.train_reference" in error
