@@ -76,6 +76,15 @@ def threshold_for(task: Task, threshold: float, data) -> float:
     return threshold if full_scale(data) else task.reduced_thresholds[task.thresholds.index(threshold)]
 
 
+def time_to_rungs(task_key: str, history, data) -> dict[str, float | None]:
+    """For each rung of the ladder that applies to ``data`` (the real one, or the reduced one on a stand-in or
+    a subset), the seconds of training until the first epoch whose validation accuracy on ``data`` reached
+    it (``History.time_to``), None when none did; keyed by the rung in percent as text (a JSON object)."""
+    task = TASKS[task_key]
+    return {f"{threshold_for(task, rung, data):g}": history.time_to(threshold_for(task, rung, data) / 100)
+            for rung in task.thresholds}
+
+
 def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

@@ -38,6 +38,16 @@ class History:
     def total_seconds(self) -> float:
         return float(sum(self.seconds))
 
+    def time_to(self, accuracy: float) -> float | None:
+        """Seconds from the start of training to the end of the first epoch whose validation accuracy reached
+        ``accuracy`` (a fraction), or None when none did."""
+        elapsed = 0.0
+        for seconds, reached in zip(self.seconds, self.val_acc):
+            elapsed += seconds
+            if reached >= accuracy:
+                return elapsed
+        return None
+
     def as_dict(self) -> dict:
         return asdict(self)
 

@@ -112,3 +112,17 @@ def test_the_full_real_test_set_needs_no_note(monkeypatch):
                      tuple("0123456789"), "mnist", source="mirror")
     monkeypatch.setattr(measured, "test_data", lambda task: full)
     assert measured.graded_test_set(measured.TASKS["mnist"]) == (full, None)
+
+
+def test_time_to_each_rung_follows_the_ladder_that_applies_to_the_test_set():
+    from data_tools.training import History
+
+    history = History(val_acc=[0.32, 0.41, 0.75, 0.80], seconds=[60.0, 60.0, 60.0, 60.0])
+    real = ImageData(torch.zeros(10000, 3, 32, 32, dtype=torch.uint8), torch.zeros(10000, dtype=torch.long),
+                     tuple("0123456789"), "cifar10", source="mirror")
+    assert measured.time_to_rungs("cifar10", history, real) == {"70": 180.0, "74": 180.0, "79": 240.0, "84": None,
+                                                                "88": None}
+    stand_in = ImageData(real.images[:500], real.labels[:500], real.classes, "cifar10", source="synthetic",
+                         synthetic=True)
+    assert measured.time_to_rungs("cifar10", history, stand_in) == {"30": 60.0, "35": 120.0, "40": 120.0,
+                                                                    "45": 180.0, "50": 180.0}

@@ -319,3 +319,12 @@ def test_configure_cpu_lets_training_steps_reuse_freed_memory():
     faults = {case: float(run.communicate(timeout=120)[0]) for case, run in runs.items()}
     assert faults["default"] > 10_000 and faults["configure"] < faults["default"] / 10, faults
     assert faults["threads"] > 10_000, faults
+
+
+def test_time_to_is_the_end_of_the_first_epoch_that_reached_the_accuracy():
+    history = History(val_acc=[0.5, 0.72, 0.70, 0.9], seconds=[10.0, 11.0, 12.0, 13.0])
+    assert history.time_to(0.72) == 21.0           # reached exactly: counts
+    assert history.time_to(0.71) == 21.0           # not the later epoch that dips below and rises again
+    assert history.time_to(0.9) == 46.0            # seconds add up from the start, not the epoch's own
+    assert history.time_to(0.95) is None
+    assert History(seconds=[5.0]).time_to(0.1) is None  # trained without validation: nothing to say
