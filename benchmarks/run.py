@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = ("bench_loader", "bench_training_step", "train_reference", "bench_grading")
+BENCHMARKS = ("bench_loader", "bench_training_step", "train_reference", "bench_grading", "gpu_path")
 
 
 def main(argv=None) -> int:

@@ -45,3 +45,16 @@ def test_run_names_an_unknown_benchmark_instead_of_a_traceback(capsys):
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert "fast_cnn" in error and "bench_loader" in error and "python -m benchmarks.train_reference" in error
+
+
+def test_the_training_benchmarks_need_only_the_core_dependencies():
+    """A GPU machine's own PyTorch image has no Jupyter or nbgrader: the benchmarks meant for it must not need them."""
+    script = """import sys
+for name in ("nbformat", "nbgrader", "nbclient", "jupyter_client", "IPython", "ipykernel", "nbval", "pytest"):
+    sys.modules[name] = None  # importing any of them now raises ImportError
+import benchmarks.bench_loader, benchmarks.bench_training_step
+from benchmarks import gpu_path, train_reference
+assert "FastCNN" in train_reference.notebook_namespace() and "CifarNet" in train_reference.notebook_namespace(gpu_path.NOTEBOOK)
+"""
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
