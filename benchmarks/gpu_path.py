@@ -132,6 +132,9 @@ def main(argv=None) -> dict | None:
               f"{'n/a' if copies is None else f'{copies:g}'}", flush=True)
         report.add("cifar10-epoch", case, seconds, baseline=number == 0, conv_dtype=dtype,
                    copies_per_batch=copies, images=len(train), batch_size=batch_size, device=name)
+    if report.rows[1]["copies_per_batch"] == 0:  # the host loader's batches are copied: the counter must see them
+        print("warning: the profiler counted no host-to-device copies even where every batch is copied, so its "
+              "zeros prove nothing on this machine")
     per_epoch = report.rows[-1]["seconds"]
     print(f"the reference recipe, {namespace['EPOCHS']} epochs: about {namespace['EPOCHS'] * per_epoch / 60:.1f} min "
           "of training (plus the test set's evaluation after each epoch)")
