@@ -81,8 +81,8 @@ def time_to_rungs(task_key: str, history, data) -> dict[str, float | None]:
     a subset), the seconds of training until the first epoch whose validation accuracy on ``data`` reached
     it (``History.time_to``), None when none did; keyed by the rung in percent as text (a JSON object)."""
     task = TASKS[task_key]
-    return {f"{threshold_for(task, rung, data):g}": history.time_to(threshold_for(task, rung, data) / 100)
-            for rung in task.thresholds}
+    rungs = [threshold_for(task, rung, data) for rung in task.thresholds]
+    return {f"{rung:g}": history.time_to(rung / 100) for rung in rungs}
 
 
 def file_digest(path: Path) -> str:

@@ -61,7 +61,9 @@ def mnist(report: Report, tiny: bool) -> None:
     report.add("mnist", "data_tools BatchLoader", timed(lambda: _epoch(ours), repeat=3), images=n)
 
 
-class _PilImages(Dataset):
+class PilImages(Dataset):
+    """(C, H, W) uint8 images as PIL images, each passed through ``transform`` when read: torchvision's way."""
+
     def __init__(self, images: np.ndarray, labels, transform):
         from PIL import Image
 
@@ -85,7 +87,7 @@ def cifar_augmentation(report: Report, tiny: bool) -> None:
     train, _ = make_synthetic_cifar(n_train=2000 if tiny else 50000, n_test=10)
     pipeline = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
                                    transforms.ToTensor(), transforms.Normalize(train.mean, train.std)])
-    baseline = _PilImages(train.images.numpy(), train.labels, pipeline)
+    baseline = PilImages(train.images.numpy(), train.labels, pipeline)
     for workers in (0, 2):
         loader = DataLoader(baseline, batch_size=BATCH, shuffle=True, num_workers=workers)
         report.add("cifar-aug", f"torchvision per-image RandomCrop+Flip, workers={workers}",

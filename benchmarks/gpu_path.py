@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from benchmarks.bench_loader import _PilImages
+from benchmarks.bench_loader import PilImages
 from benchmarks.report import Report
 from benchmarks.train_reference import notebook_namespace
 
@@ -60,7 +60,7 @@ def loaders(train, batch_size: int, device: torch.device) -> dict:
 
     pipeline = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
                                    transforms.ToTensor(), transforms.Normalize(train.mean, train.std)])
-    per_image = DataLoader(_PilImages(train.images.numpy(), train.labels, pipeline), batch_size=batch_size,
+    per_image = DataLoader(PilImages(train.images.numpy(), train.labels, pipeline), batch_size=batch_size,
                            shuffle=True, num_workers=2, pin_memory=device.type == "cuda", persistent_workers=True)
     host = BatchLoader(train, batch_size, augment=crop_flip(), device="cpu", seed=0)
     on_device = BatchLoader(train, batch_size, augment=crop_flip(), device=device, seed=0)
