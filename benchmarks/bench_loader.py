@@ -77,17 +77,23 @@ class PilImages(Dataset):
         return self.transform(self.images[i]), self.labels[i]
 
 
-def cifar_augmentation(report: Report, tiny: bool) -> None:
+def per_image_cifar(train) -> PilImages:
+    """``train`` (CIFAR-shaped ImageData) the torchvision way: per-image RandomCrop + RandomHorizontalFlip on
+    PIL images, then ToTensor + Normalize."""
     from torchvision import transforms
 
+    pipeline = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
+                                   transforms.ToTensor(), transforms.Normalize(train.mean, train.std)])
+    return PilImages(train.images.numpy(), train.labels, pipeline)
+
+
+def cifar_augmentation(report: Report, tiny: bool) -> None:
     from data_tools.augment import crop_flip
     from data_tools.loader import BatchLoader
     from data_tools.synthetic import make_synthetic_cifar
 
     train, _ = make_synthetic_cifar(n_train=2000 if tiny else 50000, n_test=10)
-    pipeline = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
-                                   transforms.ToTensor(), transforms.Normalize(train.mean, train.std)])
-    baseline = PilImages(train.images.numpy(), train.labels, pipeline)
+    baseline = per_image_cifar(train)
     for workers in (0, 2):
         loader = DataLoader(baseline, batch_size=BATCH, shuffle=True, num_workers=workers)
         report.add("cifar-aug", f"torchvision per-image RandomCrop+Flip, workers={workers}",

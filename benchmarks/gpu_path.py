@@ -29,7 +29,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from benchmarks.bench_loader import PilImages
+from benchmarks.bench_loader import per_image_cifar
 from benchmarks.report import Report
 from benchmarks.train_reference import notebook_namespace
 
@@ -53,15 +53,11 @@ class ToDevice:
 
 def loaders(train, batch_size: int, device: torch.device) -> dict:
     """The four cases' training loaders and whether ``fit`` uses autocast (None: its default)."""
-    from torchvision import transforms
-
     from data_tools.augment import crop_flip
     from data_tools.loader import BatchLoader
 
-    pipeline = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(),
-                                   transforms.ToTensor(), transforms.Normalize(train.mean, train.std)])
-    per_image = DataLoader(PilImages(train.images.numpy(), train.labels, pipeline), batch_size=batch_size,
-                           shuffle=True, num_workers=2, pin_memory=device.type == "cuda", persistent_workers=True)
+    per_image = DataLoader(per_image_cifar(train), batch_size=batch_size, shuffle=True, num_workers=2,
+                           pin_memory=device.type == "cuda", persistent_workers=True)
     host = BatchLoader(train, batch_size, augment=crop_flip(), device="cpu", seed=0)
     on_device = BatchLoader(train, batch_size, augment=crop_flip(), device=device, seed=0)
     return {"torchvision per-image transforms, workers=2, fp32": (ToDevice(per_image, device), False),
